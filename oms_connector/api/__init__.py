@@ -1,0 +1,1 @@
+"""Whitelisted endpoints: desk actions and platform webhooks. Each checks permissions or a signature."""

@@ -1,0 +1,50 @@
+"""Desk actions on channel orders."""
+
+from __future__ import annotations
+
+import json
+
+import frappe
+from frappe import _
+
+from oms_connector.erp import intake, stock_check
+
+INLINE_RETRY_LIMIT = 5  # more than this goes to the background so the desk stays responsive
+
+
+@frappe.whitelist()
+def retry_orders(names: str | list[str]) -> dict:
+	"""Retry Held or Error orders: a few at once inline, larger selections in the background."""
+	if isinstance(names, str):
+		names = json.loads(names) if names.startswith("[") else [names]
+	for name in names:
+		frappe.has_permission("Channel Order", "write", doc=name, throw=True)
+	if len(names) <= INLINE_RETRY_LIMIT:
+		results = {name: intake.retry_order(name) for name in names}
+		return {"processed": results}
+	for name in names:
+		intake.enqueue_processing(name)
+	return {"queued": len(names)}
+
+
+@frappe.whitelist()
+def create_manual_order(sales_channel: str, order: str | dict) -> str:
+	"""A store or phone order typed in the desk, in the canonical order format. Returns the Channel Order."""
+	frappe.has_permission("Channel Order", "create", throw=True)
+	platform = frappe.db.get_value("Sales Channel", sales_channel, "platform")
+	if platform != "Store/Phone":
+		frappe.throw(_("Orders can only be entered by hand on a Store/Phone channel"))
+	payload = json.loads(order) if isinstance(order, str) else order
+	if not payload.get("order_id"):
+		payload["order_id"] = frappe.generate_hash(length=10).upper()
+	payload.setdefault("created_at", frappe.utils.now_datetime().isoformat())
+	return intake.receive_order(sales_channel, payload, source="Desk", process=True)
+
+
+@frappe.whitelist()
+def stock_warnings(sales_channel: str, lines: str | list) -> list[str]:
+	"""Lines asking for more than the channel's warehouses have available, said plainly."""
+	frappe.has_permission("Channel Order", "create", throw=True)
+	if isinstance(lines, str):
+		lines = json.loads(lines)
+	return stock_check.shortfalls(sales_channel, lines)

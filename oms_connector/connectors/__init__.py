@@ -1,0 +1,1 @@
+"""One package per platform; each speaks its platform's API and nothing else (no frappe)."""

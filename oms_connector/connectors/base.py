@@ -1,0 +1,176 @@
+"""The one interface every platform connector implements, and the types it speaks.
+
+No frappe here: credentials and tokens come in as arguments, results go out as plain
+dataclasses, so each connector is tested against a local server that signs like the platform.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import ClassVar
+
+from ..domain.order import ChannelOrder
+
+
+class ConnectorError(Exception):
+	"""A platform call failed; `retryable` says whether trying again later can help."""
+
+	retryable = False
+
+	def __init__(self, message: str, code: str = "", status: int | None = None):
+		super().__init__(message)
+		self.code = code
+		self.status = status
+
+
+class RetryableError(ConnectorError):
+	retryable = True
+
+
+class RateLimited(RetryableError):
+	def __init__(self, message: str, code: str = "", status: int | None = None, retry_after: float | None = None):
+		super().__init__(message, code, status)
+		self.retry_after = retry_after
+
+
+class AuthError(ConnectorError):
+	"""The token is expired, revoked or refused: the channel needs a token refresh or reconnection."""
+
+
+@dataclass
+class ChannelConfig:
+	"""Everything a connector needs to know about one shop."""
+
+	base_url: str
+	app_key: str  # partner_id / app_key
+	app_secret: str
+	shop_id: str = ""  # shop id / seller id / shop cipher, per platform
+	access_token: str = ""
+	refresh_token: str = ""
+	auth_base_url: str = ""  # where the seller authorizes, if not base_url
+	extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class TokenSet:
+	access_token: str
+	refresh_token: str
+	access_expires_at: datetime | None = None
+	refresh_expires_at: datetime | None = None
+	shop_id: str = ""
+	extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StockUpdate:
+	listing_id: str  # product / item id
+	variant_id: str  # model / sku id ("" for single-variant products)
+	sku: str
+	qty: int
+	warehouse_id: str = ""  # platform warehouse, where the platform has several
+
+
+@dataclass
+class PushResult:
+	update: StockUpdate
+	ok: bool
+	message: str = ""
+	retryable: bool = False
+
+
+@dataclass
+class WebhookEvent:
+	kind: str  # "order_status", "tracking", "other"
+	order_id: str = ""
+	status: str = ""  # platform status word
+	data: dict = field(default_factory=dict)
+
+
+@dataclass
+class ListingInfo:
+	listing_id: str
+	variant_id: str
+	sku: str
+	title: str = ""
+
+
+@dataclass
+class Settlement:
+	"""Money the platform keeps or adds on one order, in the order currency."""
+
+	order_id: str
+	payout: Decimal = Decimal(0)
+	commission_fee: Decimal = Decimal(0)
+	service_fee: Decimal = Decimal(0)
+	transaction_fee: Decimal = Decimal(0)
+	shipping_rebate: Decimal = Decimal(0)
+	platform_voucher: Decimal = Decimal(0)
+	withheld_tax: Decimal = Decimal(0)
+	other: dict = field(default_factory=dict)
+
+
+@dataclass
+class ShipmentInfo:
+	order_id: str
+	package_id: str = ""
+	tracking_number: str = ""
+	carrier: str = ""
+	label_url: str = ""
+
+
+class MarketplaceConnector(abc.ABC):
+	platform: ClassVar[str]
+	stock_batch_limit: ClassVar[int]
+
+	def __init__(self, config: ChannelConfig, http=None):
+		from .http import PlatformHTTP
+
+		self.config = config
+		self.http = http or PlatformHTTP()
+
+	# --- authorization -------------------------------------------------------------------
+	@abc.abstractmethod
+	def authorization_url(self, redirect_uri: str, state: str = "") -> str: ...
+
+	@abc.abstractmethod
+	def exchange_code(self, code: str, **params) -> TokenSet: ...
+
+	@abc.abstractmethod
+	def refresh_tokens(self) -> TokenSet: ...
+
+	# --- orders in -----------------------------------------------------------------------
+	@abc.abstractmethod
+	def verify_webhook(self, headers: Mapping[str, str], body: bytes, url: str) -> bool: ...
+
+	@abc.abstractmethod
+	def parse_webhook(self, body: bytes) -> list[WebhookEvent]: ...
+
+	@abc.abstractmethod
+	def list_updated_orders(self, since: datetime, until: datetime) -> Iterator[str]: ...
+
+	@abc.abstractmethod
+	def get_order_details(self, order_ids: list[str]) -> list[dict]: ...
+
+	@abc.abstractmethod
+	def map_order(self, raw: dict) -> ChannelOrder: ...
+
+	# --- fulfilment back -----------------------------------------------------------------
+	@abc.abstractmethod
+	def ship_order(self, order_id: str, **params) -> ShipmentInfo: ...
+
+	@abc.abstractmethod
+	def cancel_order(self, order_id: str, reason: str = "") -> None: ...
+
+	# --- stock, money, products ----------------------------------------------------------
+	@abc.abstractmethod
+	def push_stock(self, updates: list[StockUpdate]) -> list[PushResult]: ...
+
+	@abc.abstractmethod
+	def get_settlement(self, order_id: str) -> Settlement: ...
+
+	@abc.abstractmethod
+	def list_products(self) -> Iterator[ListingInfo]: ...

@@ -1,0 +1,213 @@
+"""TikTok Shop 202309 order object -> the normalized ChannelOrder.
+
+Facts this relies on (Get Order List / Get Order Detail 202309 reference):
+- `line_items` has ONE entry per unit sold, so units of the same SKU are grouped into one line.
+- Each line item carries `original_price`, `sale_price`, `seller_discount`, `platform_discount`
+  for that unit, with sale_price = original_price - seller_discount - platform_discount.
+- `payment.sub_total = original_total_product_price - seller_discount - platform_discount`,
+  `payment.shipping_fee = original_shipping_fee - shipping_fee_seller_discount
+  - shipping_fee_platform_discount` (what the buyer paid for shipping), and
+  `payment.total_amount = sub_total + shipping_fee + taxes + retail_delivery_fee`.
+- Every amount is a decimal string in `payment.currency`.
+- `recipient_address` is absent while the order is UNPAID or ON_HOLD; with platform logistics
+  the name and phone are masked ("(+84)90*****12").
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from ...domain.order import (
+	Address,
+	Buyer,
+	ChannelOrder,
+	InvalidOrder,
+	OrderLine,
+	OrderStatus,
+	PaymentMethod,
+	Shipment,
+	to_money,
+)
+
+# TikTok order status -> domain status. The webhook spells cancelled "CANCEL".
+STATUS_MAP: dict[str, OrderStatus] = {
+	"UNPAID": OrderStatus.UNPAID,
+	# Paid, but the buyer may still cancel without the seller's approval and the address is
+	# withheld: nothing can be reserved or shipped yet, so it is treated like unpaid.
+	"ON_HOLD": OrderStatus.UNPAID,
+	"AWAITING_SHIPMENT": OrderStatus.CONFIRMED,
+	# Some packages left, some did not: the order stays open; `shipments` says which went.
+	"PARTIALLY_SHIPPING": OrderStatus.CONFIRMED,
+	# Label printed, waiting for the carrier: goods are still in the warehouse.
+	"AWAITING_COLLECTION": OrderStatus.CONFIRMED,
+	"IN_TRANSIT": OrderStatus.SHIPPED,
+	"DELIVERED": OrderStatus.DELIVERED,
+	"COMPLETED": OrderStatus.COMPLETED,
+	"CANCELLED": OrderStatus.CANCELLED,
+	"CANCEL": OrderStatus.CANCELLED,
+}
+
+COUNTRY_BY_REGION = {"VN": "Vietnam", "TH": "Thailand", "MY": "Malaysia", "PH": "Philippines", "SG": "Singapore", "ID": "Indonesia"}
+
+
+def tiktok_status(value) -> OrderStatus:
+	word = str(value or "").strip().upper()
+	if word not in STATUS_MAP:
+		raise InvalidOrder(f"unknown TikTok order status {value!r}")
+	return STATUS_MAP[word]
+
+
+def _text(data: dict, key: str) -> str:
+	value = data.get(key)
+	return "" if value is None else str(value).strip()
+
+
+def _timestamp(value) -> datetime | None:
+	if value in (None, "", 0):
+		return None
+	try:
+		return datetime.fromtimestamp(int(value), tz=timezone.utc)
+	except (TypeError, ValueError, OverflowError):
+		raise InvalidOrder(f"not a unix timestamp: {value!r}") from None
+
+
+def _address(raw: dict | None) -> Address | None:
+	if not raw:
+		return None
+	province = district = ward = country = ""
+	# Name first ("Province", "District", "Ward"...), level code (L0..L3) when the name is unknown.
+	by_level: dict[str, str] = {}
+	for part in raw.get("district_info") or []:
+		name = _text(part, "address_name")
+		level_name = _text(part, "address_level_name").lower()
+		level = _text(part, "address_level").upper()
+		if not name:
+			continue
+		if "country" in level_name:
+			country = country or name
+		elif any(word in level_name for word in ("ward", "commune", "phường", "xã", "town")):
+			ward = ward or name
+		elif any(word in level_name for word in ("district", "quận", "huyện")):
+			district = district or name
+		elif any(word in level_name for word in ("province", "city", "tỉnh", "state")):
+			province = province or name
+		elif level:
+			by_level[level] = name
+	country = country or by_level.get("L0", "")
+	province = province or by_level.get("L1", "")
+	district = district or by_level.get("L2", "")
+	ward = ward or by_level.get("L3", "")
+	region = _text(raw, "region_code").upper()
+	return Address(
+		full_name=_text(raw, "name"),
+		phone=_text(raw, "phone_number") or None,
+		line1=_text(raw, "address_detail") or _text(raw, "address_line1") or _text(raw, "full_address"),
+		line2=_text(raw, "address_line2"),
+		ward=ward,
+		district=district,
+		province=province,
+		# ERPNext country names ("Vietnam"), not TikTok's local spelling ("Việt Nam").
+		country=COUNTRY_BY_REGION.get(region) or country or region or "Vietnam",
+		postal_code=_text(raw, "postal_code"),
+	)
+
+
+def order_from_tiktok(order: dict) -> ChannelOrder:
+	"""Map one 202309 order object (from Get Order List or Get Order Detail) to a ChannelOrder.
+
+	Units are grouped by seller SKU (falling back to the TikTok SKU id when the seller left it
+	empty) and unit price, so five line items of the same SKU become one line of quantity five.
+	Line-level seller and platform discounts are summed per line; if `payment` reports more
+	discount than the line items carry, the difference is treated as an order-level voucher.
+	`shipping_fee` is what the buyer paid for shipping (after shipping discounts), and
+	`platform_total` is `payment.total_amount`, so `ChannelOrder.validate()` cross-checks the sums.
+	Raises InvalidOrder when the payload cannot be read as an order.
+	"""
+	if not isinstance(order, dict):
+		raise InvalidOrder("TikTok order must be an object")
+	order_id = _text(order, "id")
+	if not order_id:
+		raise InvalidOrder("TikTok order has no id")
+	payment = order.get("payment") or {}
+	currency = (_text(payment, "currency") or "VND").upper()
+	raw_lines = order.get("line_items")
+	if not isinstance(raw_lines, list):
+		raise InvalidOrder(f"TikTok order {order_id}: line_items must be a list")
+
+	groups: OrderedDict[tuple[str, Decimal], dict] = OrderedDict()
+	packages: OrderedDict[str, Shipment] = OrderedDict()
+	for index, item in enumerate(raw_lines, 1):
+		if not isinstance(item, dict):
+			raise InvalidOrder(f"TikTok order {order_id}: line item {index} must be an object")
+		sku = _text(item, "seller_sku") or _text(item, "sku_id")
+		unit_price = to_money(item.get("original_price") or item.get("sale_price"), currency)
+		group = groups.setdefault(
+			(sku, unit_price),
+			{"qty": 0, "seller": Decimal(0), "platform": Decimal(0), "ids": [], "item": item},
+		)
+		group["qty"] += 1
+		group["seller"] += to_money(item.get("seller_discount"), currency)
+		group["platform"] += to_money(item.get("platform_discount"), currency)
+		if _text(item, "id"):
+			group["ids"].append(_text(item, "id"))
+		package_id = _text(item, "package_id")
+		if package_id:
+			shipment = packages.setdefault(
+				package_id,
+				Shipment(
+					package_id=package_id,
+					tracking_number=_text(item, "tracking_number") or _text(order, "tracking_number"),
+					carrier=_text(item, "shipping_provider_name") or _text(order, "shipping_provider"),
+				),
+			)
+			shipment.lines[sku] = shipment.lines.get(sku, Decimal(0)) + 1
+
+	lines = []
+	for (sku, unit_price), group in groups.items():
+		item = group["item"]
+		title = " - ".join(part for part in (_text(item, "product_name"), _text(item, "sku_name")) if part)
+		lines.append(
+			OrderLine(
+				sku=sku,
+				qty=Decimal(group["qty"]),
+				unit_price=unit_price,
+				seller_discount=group["seller"],
+				platform_discount=group["platform"],
+				external_line_id=",".join(group["ids"]),
+				listing_id=_text(item, "sku_id"),
+				title=title,
+			)
+		)
+
+	# Whatever payment-level discount is not spread over the line items is an order voucher.
+	line_seller = sum((line.seller_discount for line in lines), Decimal(0))
+	line_platform = sum((line.platform_discount for line in lines), Decimal(0))
+	seller_voucher = max(to_money(payment.get("seller_discount"), currency) - line_seller, Decimal(0))
+	platform_voucher = max(to_money(payment.get("platform_discount"), currency) - line_platform, Decimal(0))
+
+	address = _address(order.get("recipient_address"))
+	total = payment.get("total_amount")
+	return ChannelOrder(
+		external_order_id=order_id,
+		status=tiktok_status(order.get("status")),
+		lines=lines,
+		currency=currency,
+		buyer=Buyer(
+			name=address.full_name if address else "",
+			phone=address.phone if address else None,
+			email=_text(order, "buyer_email") or None,
+			platform_buyer_id=_text(order, "user_id") or None,
+		),
+		shipping_address=address,
+		shipping_fee=to_money(payment.get("shipping_fee"), currency),
+		seller_voucher=seller_voucher,
+		platform_voucher=platform_voucher,
+		payment_method=PaymentMethod.COD if order.get("is_cod") is True else PaymentMethod.PREPAID,
+		created_at=_timestamp(order.get("create_time")),
+		updated_at=_timestamp(order.get("update_time")),
+		shipments=list(packages.values()),
+		note=_text(order, "buyer_message"),
+		platform_total=None if total in (None, "") else to_money(total, currency),
+	)

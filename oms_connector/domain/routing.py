@@ -1,0 +1,951 @@
+"""Distributed order management: which warehouse(s) fulfil an order, and why.
+
+The engine is exact and deterministic: it returns the cheapest plan under the cost model
+below, among every plan the split policy, the shipment limit, stock and capacity allow,
+and explains its choice in sentences an operations person can check.
+
+Cost model (all amounts in the order currency, all inputs must be >= 0)
+-----------------------------------------------------------------------
+A plan ships the order from a set S of warehouses; each warehouse in S ships >= 1 unit,
+and each is one shipment. Its cost is
+
+	sum over w in S of  base_per_shipment + per_km * distance_km(w) + per_kg * kg shipped from w
+	                    + handling_cost(w)
+	+ split_penalty * (|S| - 1)
+
+distance_km(w) is the great-circle distance from w to the delivery point. If the delivery
+point is unknown, or any warehouse that could ship lacks coordinates, distance counts 0 for
+every warehouse (so no one is favoured for missing data) and the reasons say so.
+`RouteLine.weight_kg` is the weight of ONE unit. For a complete plan the per_kg term is
+per_kg * total order weight whatever the split, so plans differ only by their fixed costs.
+
+Plans are ranked by (units allocated desc, cost, shipments, sum of warehouse priorities,
+sorted warehouse names); the first is chosen. Costs are compared in units of 1/10,000 of the
+currency, in integers, so ties are exact and the result never depends on float summation order.
+
+Search: warehouses are sorted by their fixed cost (base + distance + handling), and subsets are
+enumerated depth-first in that order with branch and bound: a warehouse joins a subset only if
+it supplies something the subset still lacks (so every shipment is needed), a branch is cut
+when the warehouses left cannot cover what is missing, and as soon as `alternatives + 1` plans
+are known a branch is cut once its cost lower bound is worse than the last of them. Because the
+warehouses are sorted, the scan of a level stops at the first warehouse that cannot beat it.
+
+Split policy: NEVER allows one shipment; WHEN_NEEDED allows more only when no single warehouse
+can fill the whole order; FREE allows up to max_shipments whenever that is cheaper.
+A warehouse needs can_ship and capacity_left != 0 (None = unlimited) to ship; capacity counts
+orders, so a plan uses one unit of capacity per warehouse (see `consume`).
+
+Store pickup (pickup_store set): if the store can fill the order, everything is allocated
+there at its handling cost only. Otherwise pickup_fallback decides:
+  "Transfer" - the store keeps what it has, the rest is transferred in from the cheapest
+    sources (same cost model, distance measured to the store, no split penalty); status
+    "Transfer Needed".
+  "Nearest Pickup Store" - the nearest other pickup=True candidate that can fill the order,
+    measured from the original store.
+
+If nothing can fill the order: allow_partial=True allocates as many units as possible (then
+cheapest); allow_partial=False gives "Backorder" with no allocation and the shortage named.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+import operator
+from dataclasses import dataclass, field
+from enum import Enum
+
+from .geo import EARTH_RADIUS_KM, Location, haversine_km, province_by_code
+
+# Costs are compared as integers in 1/10,000 of the currency: exact ties, exact monotone bounds.
+COST_SCALE = 10_000
+
+
+class SplitPolicy(str, Enum):
+	NEVER = "Never Split"
+	WHEN_NEEDED = "Split When Needed"
+	FREE = "Free Split"
+
+
+class PickupFallback(str, Enum):
+	TRANSFER = "Transfer"
+	NEAREST_PICKUP_STORE = "Nearest Pickup Store"
+
+
+class RoutingStatus(str, Enum):
+	ALLOCATED = "Allocated"
+	PARTIALLY_ALLOCATED = "Partially Allocated"
+	BACKORDER = "Backorder"
+	TRANSFER_NEEDED = "Transfer Needed"
+
+
+@dataclass(frozen=True)
+class RouteLine:
+	line_id: str
+	item_code: str
+	qty: int
+	weight_kg: float = 0.0  # per unit
+
+
+@dataclass
+class Candidate:
+	warehouse: str
+	stock: dict[str, int] = field(default_factory=dict)  # item_code -> available qty
+	lat: float | None = None
+	lon: float | None = None
+	capacity_left: int | None = None  # orders it can still take today; None = unlimited
+	handling_cost: float = 0.0
+	priority: int = 0  # lower = preferred, used to break cost ties
+	is_store: bool = False
+	pickup: bool = False  # customers may collect orders here
+	can_ship: bool = True  # False: a store that only serves pickup
+
+
+@dataclass(frozen=True)
+class CostModel:
+	"""Rough VND defaults; the real values come from OMS Settings / Fulfilment Rule."""
+
+	base_per_shipment: float = 20_000.0
+	per_km: float = 20.0
+	per_kg: float = 5_000.0
+	split_penalty: float = 20_000.0
+
+
+@dataclass
+class RoutingRequest:
+	lines: list[RouteLine]
+	destination: Location | None = None
+	candidates: list[Candidate] = field(default_factory=list)
+	cost_model: CostModel = field(default_factory=CostModel)
+	split_policy: SplitPolicy | str = SplitPolicy.WHEN_NEEDED
+	max_shipments: int | None = None  # None = no limit
+	pickup_store: str | None = None
+	pickup_fallback: PickupFallback | str = PickupFallback.TRANSFER
+	allow_partial: bool = False
+	alternatives: int = 3  # how many runner-up plans to report
+
+
+@dataclass(frozen=True)
+class Allocation:
+	warehouse: str
+	line_id: str
+	item_code: str
+	qty: int
+
+
+@dataclass
+class WarehouseCost:
+	warehouse: str
+	distance_km: float | None  # None when distance was not used
+	weight_kg: float
+	shipping: float  # base + per_km * distance + per_kg * weight (0 for a pickup at the store)
+	handling: float
+	kind: str = "shipment"  # "shipment", "pickup" or "transfer"
+
+	@property
+	def total(self) -> float:
+		return self.shipping + self.handling
+
+
+@dataclass
+class Cost:
+	total: float = 0.0
+	split_penalty: float = 0.0
+	by_warehouse: list[WarehouseCost] = field(default_factory=list)
+
+
+@dataclass
+class Alternative:
+	rank: int  # 1 = the chosen plan's runner-up
+	warehouses: tuple[str, ...]
+	cost: float
+	shipments: int
+	units: int  # units the plan allocates (less than the order's when it is partial)
+	summary: str
+
+
+@dataclass(frozen=True)
+class TransferNeed:
+	line_id: str
+	item_code: str
+	qty: int
+	from_warehouse: str
+	to_warehouse: str
+
+
+@dataclass
+class RoutingDecision:
+	status: RoutingStatus
+	allocations: list[Allocation] = field(default_factory=list)
+	shipments: list[str] = field(default_factory=list)  # warehouses shipping to the customer
+	cost: Cost = field(default_factory=Cost)
+	alternatives: list[Alternative] = field(default_factory=list)
+	unallocated: dict[str, int] = field(default_factory=dict)  # line_id -> qty not allocated
+	transfer_needs: list[TransferNeed] = field(default_factory=list)
+	reasons: list[str] = field(default_factory=list)
+	pickup_store: str | None = None  # where the customer collects (may differ from the request)
+	distance_known: bool = False
+
+
+# ---------------------------------------------------------------------------------------------
+# Search
+
+
+class _Options:
+	"""The candidates that hold some of the order, prepared for one search.
+
+	Parallel tuples sorted by (fixed cost, priority, name): that order is the fill rank, and it
+	makes every plan's cost grow with the index of the warehouse added last, which the search
+	relies on to stop scanning early. fixed = scaled base + per_km * distance + handling.
+	"""
+
+	__slots__ = ("count", "fixed", "priority", "names", "stocks", "distance", "candidates", "distance_known", "no_coordinates")
+
+	def __init__(self, rows: list[tuple], distance_known: bool, no_coordinates: list[str]):
+		rows.sort()  # (fixed, priority, name, ...): names are unique, so nothing past them is compared
+		self.count = len(rows)
+		columns = list(zip(*rows)) if rows else [()] * 6
+		self.fixed, self.priority, self.names, self.stocks, self.distance, self.candidates = columns
+		self.distance_known = distance_known
+		self.no_coordinates = no_coordinates
+
+	def fills(self, k: int, demand: list[int]) -> bool:
+		return all(map(operator.ge, self.stocks[k], demand))
+
+	def available(self, item_count: int) -> list[int]:
+		"""Units of each item the options hold together."""
+		return [sum(column) for column in zip(*self.stocks)] if self.count else [0] * item_count
+
+
+class _Plan:
+	__slots__ = ("key", "members", "units")
+
+	def __init__(self, key: tuple, members: tuple[int, ...], units: list[int]):
+		self.key = key  # (-units, scaled cost, shipments, priority sum, sorted names)
+		self.members = members  # indexes into the sorted options, in fill order
+		self.units = units  # units allocated per item
+
+
+def _scaled(amount: float) -> int:
+	return round(amount * COST_SCALE)
+
+
+class _Demand:
+	"""The order's lines grouped by item."""
+
+	def __init__(self, lines: list[RouteLine]):
+		self.lines = lines
+		self.items: list[str] = []
+		position: dict[str, int] = {}
+		self.qty: list[int] = []
+		self.lines_of: list[list[RouteLine]] = []
+		for line in lines:
+			if line.item_code not in position:
+				position[line.item_code] = len(self.items)
+				self.items.append(line.item_code)
+				self.qty.append(0)
+				self.lines_of.append([])
+			index = position[line.item_code]
+			self.qty[index] += line.qty
+			self.lines_of[index].append(line)
+		self.total_units = sum(self.qty)
+
+	def fill_order(self, item_index: int, units: int) -> list[RouteLine]:
+		"""Lines in the order they receive stock: as written when all fit, else lightest first
+		(a partial allocation then ships the least weight, which is what the cost model rewards)."""
+		lines = self.lines_of[item_index]
+		if units >= self.qty[item_index]:
+			return lines
+		order = {id(line): n for n, line in enumerate(lines)}
+		return sorted(lines, key=lambda line: (line.weight_kg, order[id(line)]))
+
+	def weight_of(self, units: list[int]) -> float:
+		weight = 0.0
+		for index, count in enumerate(units):
+			for line in self.fill_order(index, count):
+				if count <= 0:
+					break
+				take = min(count, line.qty)
+				weight += take * line.weight_kg
+				count -= take
+		return weight
+
+
+def _prepare_options(
+	candidates: list[Candidate], items: list[str], origin: tuple[float, float] | None, model: CostModel
+) -> _Options:
+	"""Keep the candidates that hold some of the order and price their fixed cost."""
+	held = []
+	for candidate in candidates:
+		get = candidate.stock.get
+		stock = [get(item, 0) for item in items]
+		if max(stock) <= 0:
+			continue
+		if min(stock) < 0 or type(sum(stock)) is not int:
+			stock = [int(quantity) if quantity > 0 else 0 for quantity in stock]  # ERPNext gives floats
+			if not any(stock):
+				continue
+		held.append((candidate, stock))
+	no_coordinates = sorted(candidate.warehouse for candidate, _ in held if candidate.lat is None or candidate.lon is None)
+	distance_known = origin is not None and not no_coordinates
+	base = model.base_per_shipment
+	rows = []
+	if distance_known:
+		# haversine_km(origin, candidate) inlined, same operations in the same order: the
+		# per-candidate call overhead is a good share of the whole routing time.
+		per_km = model.per_km
+		phi0 = math.radians(origin[0])
+		cos0 = math.cos(phi0)
+		lon0 = origin[1]
+		radians, sin, cos, asin, sqrt = math.radians, math.sin, math.cos, math.asin, math.sqrt
+		diameter = 2 * EARTH_RADIUS_KM
+		for candidate, stock in held:
+			phi = radians(candidate.lat)
+			a = sin((phi - phi0) / 2) ** 2 + cos0 * cos(phi) * sin(radians(candidate.lon - lon0) / 2) ** 2
+			distance = diameter * asin(min(1.0, sqrt(a)))
+			fixed = round((base + per_km * distance + candidate.handling_cost) * COST_SCALE)
+			rows.append((fixed, candidate.priority, candidate.warehouse, stock, distance, candidate))
+	else:
+		for candidate, stock in held:
+			fixed = round((base + candidate.handling_cost) * COST_SCALE)
+			rows.append((fixed, candidate.priority, candidate.warehouse, stock, None, candidate))
+	return _Options(rows, distance_known, no_coordinates)
+
+
+class _TopPlans:
+	"""The `keep` best plans seen so far, best first."""
+
+	__slots__ = ("keep", "keys", "plans")
+
+	def __init__(self, keep: int):
+		self.keep = keep
+		self.keys: list[tuple] = []
+		self.plans: list[_Plan] = []
+
+	def add(self, key: tuple, members: tuple[int, ...], units: list[int]) -> None:
+		keys = self.keys
+		if len(keys) >= self.keep and key >= keys[-1]:
+			return
+		position = bisect.bisect(keys, key)
+		keys.insert(position, key)
+		self.plans.insert(position, _Plan(key, members, units))
+		if len(keys) > self.keep:
+			keys.pop()
+			self.plans.pop()
+
+
+def _suffix_sums(options: _Options) -> list[list[int]]:
+	"""suffix[item][k] = units of item held by options k, k+1, ... (one extra 0 at the end)."""
+	sums = []
+	for column in zip(*options.stocks):
+		running = list(itertools.accumulate(reversed(column)))
+		running.reverse()
+		running.append(0)
+		sums.append(running)
+	return sums
+
+
+def _suffix_min_priority(options: _Options) -> list[int]:
+	lowest = list(itertools.accumulate(reversed(options.priority), min))
+	lowest.reverse()
+	lowest.append(0)
+	return lowest
+
+
+def _search_complete(
+	options: _Options, target: list[int], max_size: int, penalty: int, weight_cost: int, keep: int
+) -> list[_Plan]:
+	"""The `keep` best plans that allocate exactly `target` per item (so all ship the same weight)."""
+	count = options.count
+	if not count or max_size < 1:
+		return []
+	fixed, priority, names, stocks = options.fixed, options.priority, options.names, options.stocks
+	top = _TopPlans(keep)
+	keys = top.keys
+	units_key = -sum(target)
+
+	# Pass 1, single warehouses: cheap, and they set the bound that cuts the deeper search.
+	for k in range(count):
+		cost = weight_cost + fixed[k]
+		if len(keys) >= keep and (cost, 1, priority[k], (names[k],)) > keys[-1][1:]:
+			break  # options are in key order for single plans
+		if all(map(operator.ge, stocks[k], target)):
+			top.add((units_key, cost, 1, priority[k], (names[k],)), (k,), list(target))
+	if max_size == 1:
+		return top.plans
+
+	# Pass 2, two or more warehouses, depth first in option order with branch and bound.
+	lazy: dict[str, list] = {}
+
+	def visit(start: int, members: tuple[int, ...], deficit: list[int], cost: int, prio: int) -> None:
+		size = len(members) + 1
+		for k in range(start, count):
+			new_cost = cost + fixed[k] + penalty
+			new_prio = prio + priority[k]
+			if len(keys) >= keep:
+				# Any plan built from here on costs at least new_cost, and later k cost more.
+				worst = keys[-1]
+				if new_cost > worst[1]:
+					break
+				if new_cost == worst[1]:
+					tail = (size, new_prio)
+					if tail > worst[2:4]:
+						break
+					if tail == worst[2:4] and tuple(sorted([names[j] for j in members] + [names[k]])) > worst[4]:
+						break
+			new_deficit = [need - have if need > have else 0 for need, have in zip(deficit, stocks[k])]
+			if new_deficit == deficit:
+				continue  # it would ship nothing: never part of an optimal plan
+			if not any(new_deficit):
+				if size > 1:  # single warehouses were all seen in pass 1
+					top.add((units_key, new_cost, size, new_prio, tuple(sorted([names[j] for j in members] + [names[k]]))), members + (k,), list(target))
+				continue  # anything added now would ship nothing
+			if size >= max_size or k + 1 >= count:
+				continue
+			if "suffix" not in lazy:
+				lazy["suffix"] = _suffix_sums(options)
+				lazy["priority"] = _suffix_min_priority(options)
+			if len(keys) >= keep:
+				bound = (new_cost + fixed[k + 1] + penalty, size + 1, new_prio + lazy["priority"][k + 1])
+				if bound > keys[-1][1:4]:
+					continue
+			for need, column in zip(new_deficit, lazy["suffix"]):
+				if need > column[k + 1]:
+					break  # what is left cannot cover this item
+			else:
+				visit(k + 1, members + (k,), new_deficit, new_cost, new_prio)
+
+	visit(0, (), list(target), weight_cost - penalty, 0)
+	return top.plans
+
+
+def _search_most_units(
+	options: _Options, demand: _Demand, max_size: int, penalty: int, per_kg: float, keep: int
+) -> list[_Plan]:
+	"""The `keep` best plans by (most units, then cost) when no plan can reach the target.
+
+	Only reached when the shipment limit, not stock, is what stops a complete plan (the caller
+	first tries to reach everything the eligible warehouses hold), so the search is shallow.
+	"""
+	count = options.count
+	if not count or max_size < 1:
+		return []
+	fixed, priority, names, stocks = options.fixed, options.priority, options.names, options.stocks
+	total_units = demand.total_units
+	gain = [sum(min(need, have) for need, have in zip(demand.qty, stock)) for stock in stocks]
+	suffix_stock = _suffix_sums(options)
+	suffix_min_priority = _suffix_min_priority(options)
+	suffix_max_gain = list(itertools.accumulate(reversed(gain), max))
+	suffix_max_gain.reverse()
+	top = _TopPlans(keep)
+	keys = top.keys
+
+	def weight_cost(deficit: list[int]) -> int:
+		return _scaled(per_kg * demand.weight_of([need - left for need, left in zip(demand.qty, deficit)]))
+
+	def visit(start: int, members: tuple[int, ...], deficit: list[int], units: int, fixed_cost: int, prio: int) -> None:
+		size = len(members) + 1
+		for k in range(start, count):
+			new_deficit = [need - have if need > have else 0 for need, have in zip(deficit, stocks[k])]
+			new_units = total_units - sum(new_deficit)
+			if new_units == units:
+				continue  # ships nothing
+			new_fixed = fixed_cost + fixed[k] + (penalty if members else 0)
+			new_prio = prio + priority[k]
+			current_weight = weight_cost(new_deficit)
+			new_members = members + (k,)
+			key = (-new_units, new_fixed + current_weight, size, new_prio, tuple(sorted(names[j] for j in new_members)))
+			top.add(key, new_members, [need - left for need, left in zip(demand.qty, new_deficit)])
+			if new_units == total_units or size >= max_size or k + 1 >= count:
+				continue
+			if len(keys) >= keep:
+				coverable = sum(min(need, column[k + 1]) for need, column in zip(new_deficit, suffix_stock))
+				most_units = new_units + min(coverable, (max_size - size) * suffix_max_gain[k + 1])
+				# Adding warehouses only adds units, weight and fixed costs.
+				bound = (
+					-most_units,
+					new_fixed + fixed[k + 1] + penalty + current_weight,
+					size + 1,
+					new_prio + suffix_min_priority[k + 1],
+				)
+				if bound > keys[-1][:4]:
+					continue
+			visit(k + 1, new_members, new_deficit, new_units, new_fixed, new_prio)
+
+	visit(0, (), list(demand.qty), 0, 0, 0)
+	return top.plans
+
+
+class _Outcome:
+	"""Result of planning shipments from options to one point."""
+
+	def __init__(self, plans: list[_Plan], complete: bool, limit: int):
+		self.plans = plans
+		self.complete = complete
+		self.limit = limit
+
+
+def _plan_shipments(
+	options: _Options,
+	demand: _Demand,
+	model: CostModel,
+	split_penalty: float,
+	limit: int,
+	allow_partial: bool,
+	keep: int,
+) -> _Outcome:
+	penalty = _scaled(split_penalty)
+	weight_cost = _scaled(model.per_kg * demand.weight_of(demand.qty))
+	plans = _search_complete(options, demand.qty, limit, penalty, weight_cost, keep)
+	if plans or not allow_partial:
+		return _Outcome(plans, bool(plans), limit)
+	# Reach what the eligible warehouses hold together, if the limit allows, at least cost.
+	capped = [min(need, have) for need, have in zip(demand.qty, options.available(len(demand.qty)))]
+	if not any(capped):
+		return _Outcome([], False, limit)
+	if capped != demand.qty:
+		weight_cost = _scaled(model.per_kg * demand.weight_of(capped))
+		plans = _search_complete(options, capped, limit, penalty, weight_cost, keep)
+		if plans:
+			return _Outcome(plans, False, limit)
+	return _Outcome(_search_most_units(options, demand, limit, penalty, model.per_kg, keep), False, limit)
+
+
+def _materialise(plan: _Plan, options: _Options, demand: _Demand) -> tuple[list[Allocation], dict[str, float], dict[str, int]]:
+	"""Allocations (filling from the best-ranked warehouse first), kg per warehouse, unallocated."""
+	allocations = []
+	weight: dict[str, float] = {options.names[k]: 0.0 for k in plan.members}
+	allocated_per_line: dict[str, int] = {}
+	for item, units in enumerate(plan.units):
+		supply = [[options.names[k], options.stocks[k][item]] for k in plan.members]
+		left = units
+		for line in demand.fill_order(item, units):
+			line_left = min(line.qty, left)
+			left -= line_left
+			for source in supply:
+				if not line_left:
+					break
+				if not source[1]:
+					continue
+				take = min(source[1], line_left)
+				source[1] -= take
+				line_left -= take
+				allocations.append(Allocation(source[0], line.line_id, line.item_code, take))
+				allocated_per_line[line.line_id] = allocated_per_line.get(line.line_id, 0) + take
+				weight[source[0]] += take * line.weight_kg
+	unallocated = {
+		line.line_id: line.qty - allocated_per_line.get(line.line_id, 0)
+		for line in demand.lines
+		if line.qty > allocated_per_line.get(line.line_id, 0)
+	}
+	return allocations, weight, unallocated
+
+
+def _breakdown(plan: _Plan, options: _Options, weights: dict[str, float], model: CostModel, kind: str) -> list[WarehouseCost]:
+	rows = []
+	for k in plan.members:
+		name = options.names[k]
+		distance = options.distance[k]
+		shipping = model.base_per_shipment + model.per_km * (distance or 0.0) + model.per_kg * weights[name]
+		rows.append(WarehouseCost(name, distance, weights[name], shipping, float(options.candidates[k].handling_cost), kind))
+	return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Words
+
+
+def _money(amount: float) -> str:
+	if abs(amount - round(amount)) < 0.005:
+		return f"{amount:,.0f}"
+	return f"{amount:,.2f}"
+
+
+def _km(distance: float | None) -> str:
+	if distance is None:
+		return ""
+	return f"{distance:,.0f} km" if distance >= 10 else f"{distance:.1f} km"
+
+
+def _place(destination: Location | None) -> str:
+	if destination is None:
+		return "the customer"
+	province = province_by_code(destination.province_code)
+	return province.short_name if province else "the delivery point"
+
+
+def _plural(count: int, word: str) -> str:
+	return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _names(names: list[str], most: int = 5) -> str:
+	if len(names) <= most:
+		return ", ".join(names)
+	return ", ".join(names[:most]) + f" and {len(names) - most} more"
+
+
+def _label(options: _Options, k: int) -> str:
+	distance = options.distance[k]
+	return f"{options.names[k]} ({_km(distance)})" if distance is not None else options.names[k]
+
+
+def _plan_label(plan: _Plan, options: _Options) -> str:
+	return " + ".join(_label(options, k) for k in plan.members)
+
+
+def _alternatives(plans: list[_Plan], options: _Options, total_units: int) -> list[Alternative]:
+	alternatives = []
+	for rank, plan in enumerate(plans[1:], 1):
+		cost = plan.key[1] / COST_SCALE
+		units = -plan.key[0]
+		summary = f"{_plan_label(plan, options)}: {_plural(len(plan.members), 'shipment')}, cost {_money(cost)}"
+		if units < total_units:
+			summary += f", leaves {total_units - units} of {total_units} units unallocated"
+		alternatives.append(
+			Alternative(rank, tuple(options.names[k] for k in plan.members), cost, len(plan.members), units, summary)
+		)
+	return alternatives
+
+
+def _shortage_text(demand: _Demand, allocated: list[int], available: list[int] | None = None) -> str:
+	parts = []
+	for item, need in enumerate(demand.qty):
+		short = need - allocated[item]
+		if short > 0:
+			text = f"{demand.items[item]} short by {short} (need {need}"
+			if available is not None:
+				text += f", {available[item]} in stock where it can be used"
+			parts.append(text + ")")
+	return "; ".join(parts)
+
+
+def _tie_reason(chosen: _Plan, runner_up: _Plan) -> str | None:
+	if chosen.key[1] != runner_up.key[1] or chosen.key[0] != runner_up.key[0]:
+		return None
+	if chosen.key[2] != runner_up.key[2]:
+		return "same cost as the next best; chosen for fewer shipments"
+	if chosen.key[3] != runner_up.key[3]:
+		return f"same cost as the next best; chosen for its priority ({chosen.key[3]} vs {runner_up.key[3]})"
+	return "same cost and priority as the next best; chosen by warehouse name"
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+
+
+def _validate(request: RoutingRequest) -> None:
+	if not request.lines:
+		raise ValueError("nothing to route: the order has no lines")
+	seen = set()
+	for line in request.lines:
+		if line.line_id in seen:
+			raise ValueError(f"line id {line.line_id!r} appears twice")
+		seen.add(line.line_id)
+		if not isinstance(line.qty, int) or line.qty <= 0:
+			raise ValueError(f"line {line.line_id!r} has quantity {line.qty!r}; routing needs a positive whole number")
+		if line.weight_kg < 0:
+			raise ValueError(f"line {line.line_id!r} has a negative weight")
+	names = set()
+	for candidate in request.candidates:
+		if candidate.warehouse in names:
+			raise ValueError(f"warehouse {candidate.warehouse!r} is listed twice")
+		names.add(candidate.warehouse)
+		if candidate.handling_cost < 0:
+			raise ValueError(f"warehouse {candidate.warehouse!r} has a negative handling cost")
+	model = request.cost_model
+	for name in ("base_per_shipment", "per_km", "per_kg", "split_penalty"):
+		if getattr(model, name) < 0:
+			raise ValueError(f"cost model {name} is negative; the engine needs costs >= 0")
+	if request.max_shipments is not None and request.max_shipments < 1:
+		raise ValueError("max_shipments must be at least 1 (or None for no limit)")
+
+
+def route(request: RoutingRequest) -> RoutingDecision:
+	"""Decide where the order is fulfilled from. Pure and deterministic; raises ValueError on bad input."""
+	_validate(request)
+	if request.pickup_store:
+		return _route_pickup(request)
+	return _route_delivery(request)
+
+
+def _route_delivery(request: RoutingRequest) -> RoutingDecision:
+	demand = _Demand(request.lines)
+	model = request.cost_model
+	policy = SplitPolicy(request.split_policy)
+	keep = max(1, request.alternatives + 1)
+	destination = request.destination
+	origin = (destination.lat, destination.lon) if destination is not None else None
+
+	shippable = []
+	no_capacity = []
+	pickup_only = []
+	for candidate in request.candidates:
+		if not candidate.can_ship:
+			pickup_only.append(candidate)
+		elif candidate.capacity_left is not None and candidate.capacity_left <= 0:
+			no_capacity.append(candidate)
+		else:
+			shippable.append(candidate)
+	options = _prepare_options(shippable, demand.items, origin, model)
+
+	reasons = []
+	place = _place(destination)
+	if destination is None:
+		reasons.append("Address could not be placed: routed by priority and stock only (distance not used).")
+	elif not options.distance_known and options.no_coordinates:
+		reasons.append(
+			f"Distance not used: no coordinates for {_names(options.no_coordinates)}; routed by cost without distance, "
+			"priority and stock."
+		)
+	elif destination.source == "coordinates":
+		reasons.append(f"Delivering to the order's coordinates ({destination.lat:.4f}, {destination.lon:.4f}) in {place}.")
+	else:
+		reasons.append(f"Delivering to {place} (distance measured from the province centre).")
+	for why, excluded in (("no capacity left today", no_capacity), ("pickup only, cannot ship", pickup_only)):
+		# Only those holding something of the order are worth mentioning.
+		names = sorted(c.warehouse for c in excluded if any(c.stock.get(item, 0) > 0 for item in demand.items))
+		if names:
+			reasons.append(f"Not used ({why}): {_names(names)}.")
+
+	limit = request.max_shipments or max(1, options.count)
+	if policy is SplitPolicy.NEVER:
+		limit = 1
+	outcome = None
+	if policy is SplitPolicy.WHEN_NEEDED and limit > 1:
+		# One shipment if any single warehouse can fill the order; only then look further.
+		weight_cost = _scaled(model.per_kg * demand.weight_of(demand.qty))
+		singles = _search_complete(options, demand.qty, 1, 0, weight_cost, keep)
+		if singles:
+			outcome = _Outcome(singles, True, 1)
+	if outcome is None:
+		outcome = _plan_shipments(options, demand, model, model.split_penalty, limit, request.allow_partial, keep)
+
+	decision = RoutingDecision(status=RoutingStatus.BACKORDER, reasons=reasons, distance_known=options.distance_known)
+	if not outcome.plans:
+		available = options.available(len(demand.qty))
+		decision.unallocated = {line.line_id: line.qty for line in demand.lines}
+		enough_in_total = all(have >= need for have, need in zip(available, demand.qty))
+		if enough_in_total and policy is SplitPolicy.NEVER:
+			reasons.append("Backorder: no single warehouse can fill the whole order and the split policy is Never Split.")
+		elif enough_in_total:
+			reasons.append(f"Backorder: the stock exists but not within {_plural(limit, 'shipment')} (the most allowed).")
+		else:
+			usable = [min(need, have) for need, have in zip(demand.qty, available)]
+			reasons.append(f"Backorder: {_shortage_text(demand, usable, available)}.")
+		return decision
+
+	plans = outcome.plans
+	chosen = plans[0]
+	allocations, weights, unallocated = _materialise(chosen, options, demand)
+	decision.allocations = allocations
+	decision.unallocated = unallocated
+	decision.shipments = [options.names[k] for k in chosen.members]
+	decision.alternatives = _alternatives(plans, options, demand.total_units)
+	breakdown = _breakdown(chosen, options, weights, model, "shipment")
+	penalty = model.split_penalty * (len(chosen.members) - 1)
+	decision.cost = Cost(round(sum(row.total for row in breakdown) + penalty, 4), penalty, breakdown)
+	decision.status = RoutingStatus.ALLOCATED if outcome.complete else RoutingStatus.PARTIALLY_ALLOCATED
+
+	# Why this plan, in one sentence, compared with the runner-up.
+	runner_up = plans[1] if len(plans) > 1 else None
+	size = len(chosen.members)
+	if size == 1:
+		k = chosen.members[0]
+		distance = options.distance[k]
+		where = f"{_km(distance)} from {place}, " if distance is not None else ""
+		sentence = f"{options.names[k]} chosen: {where}1 shipment, cost {_money(decision.cost.total)}"
+	else:
+		best_single = next((k for k in range(options.count) if options.fills(k, demand.qty)), None)
+		if best_single is not None:
+			single_cost = (options.fixed[best_single] + _scaled(model.per_kg * demand.weight_of(demand.qty))) / COST_SCALE
+			why = f"cheaper than the best single warehouse {options.names[best_single]} ({_money(single_cost)})"
+		else:
+			why = "no single warehouse can fill the whole order"
+		sentence = (
+			f"Split into {size} shipments from {_plan_label(chosen, options)}, cost {_money(decision.cost.total)} "
+			f"({policy.value}: {why})"
+		)
+	if runner_up is not None:
+		sentence += f" vs next best {_plan_label(runner_up, options)} {_money(runner_up.key[1] / COST_SCALE)}"
+		tie = _tie_reason(chosen, runner_up)
+		if tie:
+			sentence += f"; {tie}"
+	elif outcome.complete:
+		sentence += "; the only plan that can fill the order"
+	reasons.append(sentence + ".")
+	if not outcome.complete:
+		available = options.available(len(demand.qty))
+		text = f"Partially allocated: {_shortage_text(demand, chosen.units, available)}"
+		if sum(chosen.units) < sum(min(need, have) for need, have in zip(demand.qty, available)):
+			text += f"; at most {_plural(outcome.limit, 'shipment')} allowed ({policy.value})"
+		reasons.append(text + ".")
+	return decision
+
+
+def _route_pickup(request: RoutingRequest) -> RoutingDecision:
+	demand = _Demand(request.lines)
+	model = request.cost_model
+	fallback = PickupFallback(request.pickup_fallback)
+	store_name = request.pickup_store
+	by_name = {candidate.warehouse: candidate for candidate in request.candidates}
+	store = by_name.get(store_name)
+	store_open = store is not None and (store.capacity_left is None or store.capacity_left > 0)
+	store_stock = [0] * len(demand.qty)
+	if store_open:
+		store_stock = [max(0, int(store.stock.get(item, 0))) for item in demand.items]
+	store_point = (store.lat, store.lon) if store is not None and store.lat is not None and store.lon is not None else None
+	reasons: list[str] = []
+	decision = RoutingDecision(status=RoutingStatus.BACKORDER, reasons=reasons, pickup_store=store_name)
+
+	if store_open and all(have >= need for have, need in zip(store_stock, demand.qty)):
+		_allocate_at_store(decision, store, demand, demand.qty)
+		decision.status = RoutingStatus.ALLOCATED
+		reasons.append(
+			f"Customer collects at {store_name}: it has every item; no shipping, cost {_money(decision.cost.total)} (handling)."
+		)
+		return decision
+
+	if store is None:
+		cannot = f"{store_name} is not among the candidate warehouses"
+	elif not store_open:
+		cannot = f"{store_name} has no capacity left today"
+	else:
+		cannot = f"{store_name} cannot fill the order ({_shortage_text(demand, [min(h, n) for h, n in zip(store_stock, demand.qty)])})"
+
+	if fallback is PickupFallback.NEAREST_PICKUP_STORE:
+		stores = []
+		for candidate in request.candidates:
+			if candidate.warehouse == store_name or not candidate.pickup:
+				continue
+			if candidate.capacity_left is not None and candidate.capacity_left <= 0:
+				continue
+			if not all(candidate.stock.get(item, 0) >= need for item, need in zip(demand.items, demand.qty)):
+				continue
+			distance = None
+			if store_point is not None and candidate.lat is not None and candidate.lon is not None:
+				distance = haversine_km(store_point[0], store_point[1], candidate.lat, candidate.lon)
+			stores.append((math.inf if distance is None else distance, candidate.priority, candidate.warehouse, candidate, distance))
+		stores.sort(key=lambda row: row[:3])
+		if stores:
+			_, _, _, nearest, distance = stores[0]
+			_allocate_at_store(decision, nearest, demand, demand.qty)
+			decision.pickup_store = nearest.warehouse
+			decision.status = RoutingStatus.ALLOCATED
+			away = f", {_km(distance)} away" if distance is not None else " (distance unknown: chosen by priority and name)"
+			reasons.append(f"{cannot}; customer collects at the nearest pickup store that can: {nearest.warehouse}{away}.")
+			for rank, (_, _, name, other, other_distance) in enumerate(stores[1 : request.alternatives + 1], 1):
+				summary = f"pickup at {name}" + (f" ({_km(other_distance)} away)" if other_distance is not None else "")
+				summary += f": cost {_money(other.handling_cost)}"
+				decision.alternatives.append(Alternative(rank, (name,), float(other.handling_cost), 0, demand.total_units, summary))
+			return decision
+		reasons.append(f"{cannot}, and no other pickup store can fill it.")
+		held = [min(have, need) for have, need in zip(store_stock, demand.qty)]
+		if request.allow_partial and any(held):
+			_allocate_at_store(decision, store, demand, held)
+			decision.status = RoutingStatus.PARTIALLY_ALLOCATED
+			reasons.append(f"Partially allocated at {store_name}: {_shortage_text(demand, held)}.")
+		else:
+			decision.unallocated = {line.line_id: line.qty for line in demand.lines}
+			reasons.append(f"Backorder: {_shortage_text(demand, [0] * len(demand.qty))} at a pickup store.")
+		return decision
+
+	# Transfer: the store keeps what it has; the rest comes in from the cheapest sources.
+	held = [min(have, need) for have, need in zip(store_stock, demand.qty)]
+	kept_per_line: dict[str, int] = {}
+	for item, units in enumerate(held):
+		for line in demand.lines_of[item]:
+			kept_per_line[line.line_id] = min(line.qty, units)
+			units -= kept_per_line[line.line_id]
+	remaining_lines = [
+		RouteLine(line.line_id, line.item_code, line.qty - kept_per_line.get(line.line_id, 0), line.weight_kg)
+		for line in demand.lines
+		if line.qty > kept_per_line.get(line.line_id, 0)
+	]
+	remaining = _Demand(remaining_lines)
+	# Transfers are stock moves, not customer orders: any other warehouse may send, whatever its
+	# shipping flag or order capacity, and there is no split penalty (the customer gets one pickup).
+	sources = [candidate for candidate in request.candidates if candidate.warehouse != store_name]
+	options = _prepare_options(sources, remaining.items, store_point, model)
+	distance_known = options.distance_known
+	keep = max(1, request.alternatives + 1)
+	outcome = _plan_shipments(options, remaining, model, 0.0, max(1, options.count), request.allow_partial, keep)
+	available = options.available(len(remaining.qty))
+	if not outcome.plans and not (request.allow_partial and any(held)):
+		decision.unallocated = {line.line_id: line.qty for line in demand.lines}
+		reasons.append(f"{cannot}, and the other warehouses cannot make up the difference.")
+		usable = [min(need, have) for need, have in zip(remaining.qty, available)]
+		reasons.append(f"Backorder: {_shortage_text(remaining, usable, available)} beyond what {store_name} holds.")
+		return decision
+
+	if store is not None:
+		_allocate_at_store(decision, store, demand, held)
+	if not outcome.plans:
+		decision.status = RoutingStatus.PARTIALLY_ALLOCATED
+		reasons.append(f"{cannot}, and no other warehouse holds the rest.")
+		reasons.append(f"Partially allocated at {store_name}: {_shortage_text(demand, held)}.")
+		return decision
+
+	chosen = outcome.plans[0]
+	allocations, weights, unallocated = _materialise(chosen, options, remaining)
+	decision.transfer_needs = [
+		TransferNeed(row.line_id, row.item_code, row.qty, row.warehouse, store_name) for row in allocations
+	]
+	decision.unallocated = unallocated
+	decision.cost.by_warehouse.extend(_breakdown(chosen, options, weights, model, "transfer"))
+	decision.cost.total = round(sum(row.total for row in decision.cost.by_warehouse), 4)
+	decision.alternatives = _alternatives(outcome.plans, options, remaining.total_units)
+	decision.status = RoutingStatus.TRANSFER_NEEDED
+	distance_of = {options.names[k]: options.distance[k] for k in chosen.members}
+	moves = "; ".join(
+		f"{need.qty} x {need.item_code} from {need.from_warehouse}"
+		+ (f" ({_km(distance_of[need.from_warehouse])})" if distance_known else "")
+		for need in decision.transfer_needs
+	)
+	kept = f"{store_name} holds {sum(held)} of {demand.total_units} units; " if any(held) else ""
+	reasons.append(f"{cannot}; {kept}transfer to {store_name}: {moves}. Cost {_money(decision.cost.total)}.")
+	if not distance_known:
+		if store_point is None:
+			reasons.append(f"Transfer sources chosen without distance: {store_name} has no coordinates.")
+		else:
+			reasons.append(f"Transfer sources chosen without distance: no coordinates for {_names(options.no_coordinates)}.")
+	if unallocated:
+		reasons.append(f"Still short after transfers: {_shortage_text(remaining, outcome.plans[0].units, available)}.")
+	return decision
+
+
+def _allocate_at_store(decision: RoutingDecision, store: Candidate, demand: _Demand, units: list[int]) -> None:
+	"""Allocate `units` per item at a pickup store, lines in order; pickup costs handling only."""
+	allocated: dict[str, int] = {}
+	for item, count in enumerate(units):
+		for line in demand.lines_of[item]:
+			take = min(line.qty, count)
+			count -= take
+			if take:
+				decision.allocations.append(Allocation(store.warehouse, line.line_id, line.item_code, take))
+				allocated[line.line_id] = take
+	order = {line.line_id: n for n, line in enumerate(demand.lines)}
+	decision.allocations.sort(key=lambda row: order[row.line_id])
+	decision.unallocated = {
+		line.line_id: line.qty - allocated.get(line.line_id, 0) for line in demand.lines if line.qty > allocated.get(line.line_id, 0)
+	}
+	weight = sum(row.qty * line.weight_kg for row in decision.allocations for line in demand.lines if line.line_id == row.line_id)
+	row = WarehouseCost(store.warehouse, 0.0, weight, 0.0, float(store.handling_cost), "pickup")
+	decision.cost = Cost(row.total, 0.0, [row])
+
+
+def consume(candidates: list[Candidate], decision: RoutingDecision) -> None:
+	"""Take a decision's stock and capacity off the candidates, for routing a backlog in sequence."""
+	by_name = {candidate.warehouse: candidate for candidate in candidates}
+	for row in decision.allocations:
+		candidate = by_name.get(row.warehouse)
+		if candidate is not None:
+			candidate.stock[row.item_code] = candidate.stock.get(row.item_code, 0) - row.qty
+	for need in decision.transfer_needs:
+		candidate = by_name.get(need.from_warehouse)
+		if candidate is not None:
+			candidate.stock[need.item_code] = candidate.stock.get(need.item_code, 0) - need.qty
+	for name in {row.warehouse for row in decision.allocations}:
+		candidate = by_name.get(name)
+		if candidate is not None and candidate.capacity_left is not None:
+			candidate.capacity_left -= 1

@@ -1,0 +1,416 @@
+"""The ERPNext documents of a channel order, made with ERPNext's own mapping functions.
+
+Every document carries `oms_channel_order`, so what exists is always read back from
+ERPNext itself (`current_state`) instead of being remembered separately.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import frappe
+from frappe.utils import add_days, flt, get_system_timezone, getdate, now_datetime, nowdate
+
+from oms_connector.domain.lifecycle import Action, DocumentState
+from oms_connector.domain.order import ChannelOrder, OrderStatus, currency_decimals
+
+LINK_FIELD = "oms_channel_order"
+
+
+def local_datetime(value):
+	"""Platform timestamps are often UTC; ERPNext dates are in the site's time zone."""
+	if value is None:
+		return now_datetime()
+	if value.tzinfo is not None:
+		value = value.astimezone(ZoneInfo(get_system_timezone())).replace(tzinfo=None)
+	return value
+
+
+# --- what exists -------------------------------------------------------------------------
+
+
+def _docs(doctype: str, order_name: str, fields: list[str], **filters) -> list:
+	return frappe.get_all(
+		doctype, filters={LINK_FIELD: order_name, **filters}, fields=["name", *fields], order_by="creation asc"
+	)
+
+
+def current_state(order_name: str) -> DocumentState:
+	sales_orders = _docs("Sales Order", order_name, ["docstatus", "per_delivered"], docstatus=("!=", 0))
+	submitted = [so for so in sales_orders if so.docstatus == 1]
+	deliveries = _docs("Delivery Note", order_name, ["is_return", "per_billed"], docstatus=1)
+	invoices = _docs("Sales Invoice", order_name, ["is_return", "outstanding_amount"], docstatus=1)
+	forward_deliveries = [dn for dn in deliveries if not dn.is_return]
+	forward_invoices = [si for si in invoices if not si.is_return]
+	return DocumentState(
+		sales_order=bool(submitted),
+		sales_order_cancelled=bool(sales_orders) and not submitted,
+		delivered=bool(submitted) and all(flt(so.per_delivered) >= 99.99 for so in submitted),
+		invoiced=bool(forward_invoices) and all(flt(dn.per_billed) >= 99.99 for dn in forward_deliveries),
+		paid=bool(forward_invoices) and all(flt(si.outstanding_amount) <= 0 for si in forward_invoices),
+		return_delivery=any(dn.is_return for dn in deliveries),
+		credit_note=any(si.is_return for si in invoices),
+	)
+
+
+def main_sales_order(order_name: str) -> str | None:
+	names = _docs("Sales Order", order_name, [], docstatus=("!=", 0))
+	return names[0].name if names else None
+
+
+PURPOSES = {
+	("Sales Order", 0): "Sales Order",
+	("Delivery Note", 0): "Delivery",
+	("Delivery Note", 1): "Return Delivery",
+	("Sales Invoice", 0): "Invoice",
+	("Sales Invoice", 1): "Credit Note",
+	("Payment Entry", 0): "Payment",
+}
+DOCSTATUS_LABELS = {0: "Draft", 1: "Submitted", 2: "Cancelled"}
+
+
+def document_rows(order_name: str) -> list[dict]:
+	rows = []
+	for doctype in ("Sales Order", "Delivery Note", "Sales Invoice", "Payment Entry"):
+		fields = ["docstatus"] + (["is_return"] if doctype in ("Delivery Note", "Sales Invoice") else [])
+		for doc in _docs(doctype, order_name, fields):
+			rows.append(
+				{
+					"document_type": doctype,
+					"document_name": doc.name,
+					"purpose": PURPOSES[(doctype, int(doc.get("is_return") or 0))],
+					"docstatus_label": DOCSTATUS_LABELS[doc.docstatus],
+				}
+			)
+	return rows
+
+
+# --- the Sales Order ---------------------------------------------------------------------
+
+
+def choose_warehouses(doc, channel, order: ChannelOrder, item_codes: dict) -> dict[str, list[tuple[str, Decimal]]]:
+	"""Which warehouse ships how much of each line: the routing engine's plan."""
+	from oms_connector.erp.routing import route_channel_order
+
+	return route_channel_order(doc, channel, order, item_codes)
+
+
+def _split_line_discount(line, currency: str) -> tuple[Decimal, Decimal]:
+	"""(discount per unit, what is left for the order-level discount) for one line.
+
+	A line discount that divides evenly over its units goes on the item row; the rest
+	would need fractions of the smallest coin, so it is booked as order-level discount.
+	"""
+	discount = line.seller_discount + line.platform_discount
+	if not discount:
+		return Decimal(0), Decimal(0)
+	quantum = Decimal(1).scaleb(-currency_decimals(currency))
+	per_unit = (discount / line.qty).quantize(quantum, rounding="ROUND_DOWN")
+	return per_unit, discount - per_unit * line.qty
+
+
+def create_sales_order(doc, channel, order: ChannelOrder, customer, address, item_codes, warehouses) -> str:
+	transaction_date = getdate(local_datetime(order.created_at))
+	delivery_days = frappe.db.get_single_value("OMS Settings", "default_delivery_days") or 3
+	delivery_date = add_days(max(transaction_date, getdate(nowdate())), delivery_days)
+	platform_priced = not any(line.priced_by_erp for line in order.lines)
+
+	so = frappe.new_doc("Sales Order")
+	if channel.sales_order_naming_series:
+		so.naming_series = channel.sales_order_naming_series
+	so.update(
+		{
+			"company": channel.company,
+			"customer": customer,
+			"order_type": "Sales",
+			"currency": channel.currency,
+			"selling_price_list": channel.selling_price_list,
+			"ignore_pricing_rule": 1 if platform_priced else 0,
+			"po_no": order.external_order_id[:140],
+			"po_date": transaction_date,
+			"transaction_date": transaction_date,
+			"delivery_date": delivery_date,
+			"customer_address": address,
+			"shipping_address_name": address,
+			"disable_rounded_total": 1,
+			"apply_discount_on": "Grand Total",
+			LINK_FIELD: doc.name,
+			"oms_sales_channel": channel.name,
+		}
+	)
+	if channel.cost_center:
+		so.cost_center = channel.cost_center
+
+	order_level_discount = order.order_discount
+	for line in order.lines:
+		for warehouse, qty in warehouses[line.sku]:
+			row = {
+				"item_code": item_codes[line.sku],
+				"qty": qty,
+				"warehouse": warehouse,
+				"delivery_date": delivery_date,
+				"description": line.title or None,
+			}
+			if not line.priced_by_erp:
+				per_unit, _rest = _split_line_discount(line, order.currency)
+				row.update(
+					{
+						"price_list_rate": line.unit_price,
+						"rate": line.unit_price - per_unit,
+						"discount_amount": per_unit,
+					}
+				)
+			so.append("items", row)
+		if not line.priced_by_erp:
+			order_level_discount += _split_line_discount(line, order.currency)[1]
+
+	_add_taxes_and_shipping(so, channel, order, platform_priced)
+	if order_level_discount:
+		so.discount_amount = order_level_discount
+	so.flags.ignore_permissions = True
+	so.set_missing_values()
+	so.calculate_taxes_and_totals()
+	if platform_priced:
+		_match_buyer_paid(so, order)
+	so.insert(ignore_permissions=True)
+	so.submit()
+	if not platform_priced:
+		doc.grand_total = so.grand_total
+	return so.name
+
+
+def _add_taxes_and_shipping(so, channel, order: ChannelOrder, platform_priced: bool) -> None:
+	if channel.taxes_and_charges:
+		so.taxes_and_charges = channel.taxes_and_charges
+		template = frappe.get_doc("Sales Taxes and Charges Template", channel.taxes_and_charges)
+		for tax in template.taxes:
+			row = {
+				key: tax.get(key)
+				for key in (
+					"charge_type",
+					"account_head",
+					"description",
+					"rate",
+					"cost_center",
+					"included_in_print_rate",
+					"row_id",
+					"tax_amount",
+				)
+			}
+			if platform_priced and row["charge_type"] == "On Net Total":
+				row["included_in_print_rate"] = 1  # what the buyer paid already holds the VAT
+			so.append("taxes", row)
+	if not order.shipping_fee:
+		return
+	if channel.shipping_fee_item:
+		so.append(
+			"items",
+			{
+				"item_code": channel.shipping_fee_item,
+				"qty": 1,
+				"rate": order.shipping_fee,
+				"price_list_rate": order.shipping_fee,
+				"delivery_date": so.delivery_date,
+			},
+		)
+	else:
+		so.append(
+			"taxes",
+			{
+				"charge_type": "Actual",
+				"account_head": channel.shipping_fee_account,
+				"description": "Shipping fee",
+				"tax_amount": order.shipping_fee,
+				"cost_center": channel.cost_center
+				or frappe.get_cached_value("Company", channel.company, "cost_center"),
+			},
+		)
+
+
+def _match_buyer_paid(so, order: ChannelOrder) -> None:
+	"""The Sales Order must total what the buyer paid; ERPNext's rounding of an inclusive tax
+	spread over a discount can leave a coin or two, which the order-level discount absorbs."""
+	target = flt(order.buyer_paid)
+	difference = flt(so.grand_total - target, so.precision("grand_total"))
+	if difference:
+		so.discount_amount = flt(so.discount_amount) + difference
+		so.calculate_taxes_and_totals()
+	if flt(so.grand_total - target, so.precision("grand_total")):
+		frappe.throw(
+			f"Sales Order total {so.grand_total} does not equal what the buyer paid ({order.buyer_paid}); "
+			"check the channel's tax template and shipping settings"
+		)
+
+
+# --- later steps ------------------------------------------------------------------------
+
+
+def _submitted_sales_orders(order_name: str) -> list:
+	return _docs("Sales Order", order_name, ["per_delivered"], docstatus=1)
+
+
+def _sku_to_item(doc) -> dict[str, str]:
+	return {row.sku: row.item_code for row in doc.items if row.item_code}
+
+
+def make_delivery_notes(doc, channel, order: ChannelOrder) -> None:
+	"""A Delivery Note per package that shipped with its own lines, and one for whatever else left."""
+	from erpnext.selling.doctype.sales_order.sales_order import make_delivery_note
+
+	shipped_packages = set(
+		frappe.get_all(
+			"Delivery Note", filters={LINK_FIELD: doc.name, "docstatus": 1, "is_return": 0}, pluck="oms_package_id"
+		)
+	)
+	sku_item = _sku_to_item(doc)
+	explicit = [s for s in order.shipments if s.lines]
+	ship_all = not explicit or order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED, OrderStatus.RETURNED)
+	plans = [
+		(s, {sku_item[sku]: qty for sku, qty in s.lines.items() if sku in sku_item})
+		for s in explicit
+		if s.package_id not in shipped_packages
+	]
+	if ship_all:
+		tracking = ", ".join(s.tracking_number for s in order.shipments if s.tracking_number and not s.lines)
+		plans.append((None, None))
+	else:
+		tracking = ""
+	for shipment, limits in plans:
+		for so in _submitted_sales_orders(doc.name):
+			if flt(so.per_delivered) >= 99.99:
+				continue
+			dn = make_delivery_note(so.name)
+			if limits is not None:
+				_limit_rows(dn, limits)
+			if not dn.get("items"):
+				continue
+			dn.set_posting_time = 1
+			dn.posting_date = nowdate()
+			dn.set(LINK_FIELD, doc.name)
+			dn.oms_package_id = shipment.package_id if shipment else None
+			dn.oms_tracking_number = (shipment.tracking_number if shipment else tracking) or None
+			dn.lr_no = dn.oms_tracking_number
+			dn.insert(ignore_permissions=True)
+			dn.submit()
+
+
+def _limit_rows(dn, limits: dict[str, Decimal]) -> None:
+	remaining = {item: flt(qty) for item, qty in limits.items()}
+	kept = []
+	for row in dn.items:
+		take = min(flt(row.qty), remaining.get(row.item_code, 0))
+		if take > 0:
+			row.qty = take
+			remaining[row.item_code] -= take
+			kept.append(row)
+	dn.set("items", kept)
+	if kept:
+		dn.run_method("calculate_taxes_and_totals")
+
+
+def make_sales_invoices(doc, channel, order: ChannelOrder) -> None:
+	from erpnext.stock.doctype.delivery_note.delivery_note import make_sales_invoice
+
+	for dn in _docs("Delivery Note", doc.name, ["per_billed"], docstatus=1, is_return=0):
+		if flt(dn.per_billed) >= 99.99:
+			continue
+		si = make_sales_invoice(dn.name)
+		si.set(LINK_FIELD, doc.name)
+		si.set_posting_time = 1
+		si.posting_date = nowdate()
+		si.due_date = nowdate()
+		si.insert(ignore_permissions=True)
+		si.submit()
+
+
+def make_payment_entries(doc, channel, order: ChannelOrder) -> None:
+	from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
+
+	for si in _docs("Sales Invoice", doc.name, ["outstanding_amount"], docstatus=1, is_return=0):
+		if flt(si.outstanding_amount) <= 0:
+			continue
+		pe = get_payment_entry("Sales Invoice", si.name, bank_account=channel.prepaid_payment_account)
+		pe.reference_no = order.external_order_id[:140]
+		pe.reference_date = nowdate()
+		pe.posting_date = nowdate()
+		if channel.mode_of_payment:
+			pe.mode_of_payment = channel.mode_of_payment
+		pe.set(LINK_FIELD, doc.name)
+		pe.insert(ignore_permissions=True)
+		pe.submit()
+
+
+def cancel_sales_orders(doc, channel, order: ChannelOrder) -> None:
+	for so in _submitted_sales_orders(doc.name):
+		sales_order = frappe.get_doc("Sales Order", so.name)
+		sales_order.flags.ignore_permissions = True
+		sales_order.cancel()
+
+
+def make_return_deliveries(doc, channel, order: ChannelOrder) -> None:
+	from erpnext.stock.doctype.delivery_note.delivery_note import make_sales_return
+
+	returned_items = {
+		_sku_to_item(doc).get(sku): qty for sku, qty in order.returned_lines.items() if sku in _sku_to_item(doc)
+	}
+	for dn in _docs("Delivery Note", doc.name, ["per_returned"], docstatus=1, is_return=0):
+		if flt(dn.per_returned) >= 99.99:
+			continue
+		ret = make_sales_return(dn.name)
+		if returned_items:
+			_limit_return_rows(ret, returned_items)
+		if not ret.get("items"):
+			continue
+		ret.set(LINK_FIELD, doc.name)
+		ret.oms_package_id = None
+		ret.set_posting_time = 1
+		ret.posting_date = nowdate()
+		ret.insert(ignore_permissions=True)
+		ret.submit()
+
+
+def _limit_return_rows(ret, limits: dict[str, Decimal]) -> None:
+	"""Return documents carry negative quantities; keep only what the buyer sent back."""
+	remaining = {item: flt(qty) for item, qty in limits.items()}
+	kept = []
+	for row in ret.items:
+		take = min(abs(flt(row.qty)), remaining.get(row.item_code, 0))
+		if take > 0:
+			row.qty = -take
+			remaining[row.item_code] -= take
+			kept.append(row)
+	ret.set("items", kept)
+	if kept:
+		ret.run_method("calculate_taxes_and_totals")
+
+
+def make_credit_notes(doc, channel, order: ChannelOrder) -> None:
+	from erpnext.accounts.doctype.sales_invoice.sales_invoice import make_sales_return
+
+	returned_items = {
+		_sku_to_item(doc).get(sku): qty for sku, qty in order.returned_lines.items() if sku in _sku_to_item(doc)
+	}
+	for si in _docs("Sales Invoice", doc.name, [], docstatus=1, is_return=0):
+		if frappe.db.exists("Sales Invoice", {"return_against": si.name, "docstatus": 1}):
+			continue
+		credit = make_sales_return(si.name)
+		if returned_items:
+			_limit_return_rows(credit, returned_items)
+		if not credit.get("items"):
+			continue
+		credit.set(LINK_FIELD, doc.name)
+		credit.set_posting_time = 1
+		credit.posting_date = nowdate()
+		credit.insert(ignore_permissions=True)
+		credit.submit()
+
+
+ACTIONS = {
+	Action.MAKE_DELIVERY_NOTE: make_delivery_notes,
+	Action.MAKE_SALES_INVOICE: make_sales_invoices,
+	Action.MAKE_PAYMENT_ENTRY: make_payment_entries,
+	Action.CANCEL_SALES_ORDER: cancel_sales_orders,
+	Action.MAKE_RETURN_DELIVERY: make_return_deliveries,
+	Action.MAKE_CREDIT_NOTE: make_credit_notes,
+}

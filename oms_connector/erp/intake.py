@@ -1,0 +1,265 @@
+"""Order intake: store the payload first, then bring the order's ERPNext documents up to date.
+
+Exactly once rests on the database, not on look-ups: the Channel Order's name is
+"<channel>:<order id>" (its primary key) and every payload is an event row whose name is
+a hash of its bytes, so a second insert of either fails with a duplicate-key error that we
+treat as "already here". Processing locks the Channel Order row, so two workers holding the
+same order take turns and the second finds the documents the first made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import frappe
+from frappe.utils import now_datetime
+
+from oms_connector.domain.lifecycle import (
+	Action,
+	InvoicePolicy,
+	desk_status,
+	merge_status,
+	plan_actions,
+)
+from oms_connector.domain.normalize import order_to_dict
+from oms_connector.domain.order import ChannelOrder, InvalidOrder
+from oms_connector.erp import documents, items, parties, platforms
+
+EVENT_TABLE = "Channel Order Event"
+
+
+class HoldOrder(Exception):
+	"""The order is readable but cannot be fulfilled until someone fixes data (the message says what)."""
+
+
+def channel_order_name(sales_channel: str, external_order_id: str) -> str:
+	return f"{sales_channel}:{external_order_id}"
+
+
+def receive_order(sales_channel: str, payload, source: str = "Webhook", process: bool | str = True) -> str:
+	"""Store one order payload for a channel, commit, then process it.
+
+	`payload` is the platform's order payload (str, bytes or dict). `process` is True to
+	process now, "enqueue" for a background job, False to only store. Returns the Channel Order name.
+	"""
+	if isinstance(payload, bytes):
+		payload = payload.decode("utf-8", errors="replace")
+	raw_text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, sort_keys=True)
+	platform = frappe.db.get_value("Sales Channel", sales_channel, "platform")
+	if not platform:
+		frappe.throw(f"Sales Channel {sales_channel} does not exist", frappe.DoesNotExistError)
+	external_id = platforms.peek_order_id(platform, raw_text)
+	name = store_payload(sales_channel, external_id, raw_text, source)
+	frappe.db.commit()  # the payload is safe before anything can go wrong with it
+	if process == "enqueue":
+		enqueue_processing(name)
+	elif process:
+		process_order(name)
+	return name
+
+
+def store_payload(sales_channel: str, external_id: str, raw_text: str, source: str) -> str:
+	name = channel_order_name(sales_channel, external_id)
+	now = now_datetime()
+	frappe.db.savepoint("oms_store")
+	try:
+		order = frappe.get_doc(
+			{
+				"doctype": "Channel Order",
+				"sales_channel": sales_channel,
+				"external_order_id": external_id,
+				"raw_payload": raw_text,
+				"status": "Received",
+				"company": frappe.db.get_value("Sales Channel", sales_channel, "company"),
+			}
+		)
+		order.flags.ignore_links = True
+		order.insert(ignore_permissions=True)
+	except frappe.DuplicateEntryError:
+		frappe.db.rollback(save_point="oms_store")
+	_store_event(name, raw_text, source, now)
+	return name
+
+
+def _store_event(order_name: str, raw_text: str, source: str, received_at) -> bool:
+	"""Add the payload to the order's events unless these exact bytes are there already."""
+	event_name = hashlib.sha1(f"{order_name}\n{raw_text}".encode()).hexdigest()[:20]
+	frappe.db.savepoint("oms_event")
+	try:
+		event = frappe.get_doc(
+			{
+				"doctype": EVENT_TABLE,
+				"name": event_name,
+				"parent": order_name,
+				"parenttype": "Channel Order",
+				"parentfield": "events",
+				"received_at": received_at,
+				"source": source,
+				"payload": raw_text,
+				"idx": frappe.db.count(EVENT_TABLE, {"parent": order_name}) + 1,
+			}
+		)
+		event.db_insert()
+		return True
+	except frappe.DuplicateEntryError:
+		frappe.db.rollback(save_point="oms_event")
+		return False
+
+
+def enqueue_processing(name: str) -> None:
+	frappe.enqueue(
+		"oms_connector.erp.intake.process_order",
+		queue="short",
+		job_id=f"oms-process-{name}",
+		deduplicate=True,
+		enqueue_after_commit=True,
+		name=name,
+	)
+
+
+def current_order(doc, platform: str) -> ChannelOrder:
+	"""The order as all its events tell it: the newest readable payload, the furthest status."""
+	events = frappe.get_all(
+		EVENT_TABLE,
+		filters={"parent": doc.name, "parenttype": "Channel Order"},
+		fields=["name", "payload"],
+		order_by="idx asc",
+	)
+	payloads = [event.payload for event in events] or [doc.raw_payload]
+	latest, status, problems, shipments = None, None, [], {}
+	for raw_text in payloads:
+		try:
+			order = platforms.map_payload(platform, raw_text)
+		except InvalidOrder as exc:
+			problems.append(str(exc))
+			continue
+		status = merge_status(status, order.status)
+		for shipment in order.shipments:
+			shipments[shipment.package_id or shipment.tracking_number or str(len(shipments))] = shipment
+		latest = order
+	if latest is None:
+		raise InvalidOrder(problems[-1] if problems else "no payload")
+	latest.status = status
+	latest.shipments = list(shipments.values())
+	return latest
+
+
+def process_order(name: str) -> str:
+	"""Bring one Channel Order's ERPNext documents up to what the channel reported. Returns its status."""
+	frappe.db.sql("select name from `tabChannel Order` where name=%s for update", name)
+	doc = frappe.get_doc("Channel Order", name)
+	channel = frappe.get_doc("Sales Channel", doc.sales_channel)
+	frappe.db.savepoint("oms_process")
+	try:
+		order = current_order(doc, channel.platform)
+		_copy_order_fields(doc, order)
+		_apply_plan(doc, channel, order)
+		doc.error = ""
+	except HoldOrder as exc:
+		return _record_failure(name, "Held", str(exc))
+	except InvalidOrder as exc:
+		return _record_failure(name, "Error", f"Invalid payload: {exc}")
+	except Exception as exc:
+		frappe.log_error(title=f"OMS: processing {name} failed", reference_doctype="Channel Order", reference_name=name)
+		message = frappe.utils.strip_html(str(exc)) or exc.__class__.__name__
+		return _record_failure(name, "Error", f"{exc.__class__.__name__}: {message}")
+	doc.attempts = (doc.attempts or 0) + 1
+	doc.last_attempt_at = now_datetime()
+	doc.flags.ignore_links = True
+	doc.save(ignore_permissions=True)
+	return doc.status
+
+
+def _record_failure(name: str, status: str, reason: str) -> str:
+	"""Undo this attempt's documents, keep the payload, say why."""
+	frappe.db.rollback(save_point="oms_process")
+	frappe.message_log = []  # messages of the failed attempt belong to the rolled-back work
+	doc = frappe.get_doc("Channel Order", name)
+	doc.status = status
+	doc.error = reason
+	doc.attempts = (doc.attempts or 0) + 1
+	doc.last_attempt_at = now_datetime()
+	doc.flags.ignore_links = True
+	doc.save(ignore_permissions=True)
+	return status
+
+
+def _copy_order_fields(doc, order: ChannelOrder) -> None:
+	doc.channel_status = order.status.value
+	doc.payment_method = order.payment_method.value
+	doc.order_date = order.created_at.replace(tzinfo=None) if order.created_at else doc.order_date or now_datetime()
+	doc.currency = order.currency
+	doc.buyer_name = order.buyer.name or (order.shipping_address.full_name if order.shipping_address else "")
+	doc.buyer_phone = order.buyer.phone or (order.shipping_address.phone if order.shipping_address else "")
+	doc.shipping_province = order.shipping_address.province if order.shipping_address else ""
+	doc.shipping_fee = order.shipping_fee
+	doc.discount_total = order.line_discounts + order.order_discount
+	doc.grand_total = order.buyer_paid
+	doc.pickup_store = order.pickup_store
+	doc.tracking_number = ", ".join(s.tracking_number for s in order.shipments if s.tracking_number)
+	doc.normalized_order = json.dumps(order_to_dict(order), ensure_ascii=False, indent=1)
+	if not doc.sales_order:
+		doc.set(
+			"items",
+			[
+				{
+					"sku": line.sku,
+					"qty": line.qty,
+					"unit_price": line.unit_price,
+					"seller_discount": line.seller_discount,
+					"platform_discount": line.platform_discount,
+					"title": line.title,
+					"currency": order.currency,
+				}
+				for line in order.lines
+			],
+		)
+
+
+def _apply_plan(doc, channel, order: ChannelOrder) -> None:
+	policy = InvoicePolicy(channel.invoice_policy)
+	state = documents.current_state(doc.name)
+	actions = plan_actions(
+		order.status,
+		state,
+		policy,
+		order.payment_method,
+		reserve_unpaid=bool(channel.reserve_unpaid_orders),
+		auto_payment=bool(channel.prepaid_payment_account),
+	)
+	for action in actions:
+		if action == Action.CREATE_SALES_ORDER:
+			_create_sales_order(doc, channel, order)
+		else:
+			documents.ACTIONS[action](doc, channel, order)
+	state = documents.current_state(doc.name)
+	doc.status = desk_status(order.status, state, policy)
+	doc.sales_order = documents.main_sales_order(doc.name)
+	doc.set("documents", documents.document_rows(doc.name))
+
+
+def _create_sales_order(doc, channel, order: ChannelOrder) -> None:
+	problems = order.missing_data()
+	item_codes, unknown = items.resolve_items(channel.name, order.lines)
+	if unknown:
+		problems.append("unknown SKU(s) with no Channel Listing, Item code or barcode: " + ", ".join(unknown))
+	if order.shipping_fee and not (channel.shipping_fee_item or channel.shipping_fee_account):
+		problems.append(f"Sales Channel {channel.name} has no shipping fee item or account for the shipping fee")
+	if problems:
+		raise HoldOrder("; ".join(problems))
+	for row in doc.items:
+		row.item_code = item_codes.get(row.sku)
+	customer, address = parties.ensure_customer(channel, order)
+	doc.customer = customer
+	doc.shipping_address = address
+	warehouses = documents.choose_warehouses(doc, channel, order, item_codes)
+	for row, line in zip(doc.items, order.lines):
+		row.warehouse = warehouses.get(line.sku)
+	documents.create_sales_order(doc, channel, order, customer, address, item_codes, warehouses)
+
+
+def retry_order(name: str) -> str:
+	"""Process a Held or Error order again (after its mapping or data was fixed)."""
+	return process_order(name)
+

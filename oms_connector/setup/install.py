@@ -1,0 +1,134 @@
+"""Install, uninstall and test-site setup."""
+
+from __future__ import annotations
+
+import frappe
+from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
+
+LINKED_DOCTYPES = ("Sales Order", "Delivery Note", "Sales Invoice", "Payment Entry")
+
+
+def get_custom_fields() -> dict[str, list[dict]]:
+	link = {
+		"fieldname": "oms_channel_order",
+		"label": "Channel Order",
+		"fieldtype": "Link",
+		"options": "Channel Order",
+		"read_only": 1,
+		"in_standard_filter": 1,
+		"search_index": 1,
+	}
+	channel = {
+		"fieldname": "oms_sales_channel",
+		"label": "Sales Channel",
+		"fieldtype": "Link",
+		"options": "Sales Channel",
+		"read_only": 1,
+		"in_standard_filter": 1,
+		"fetch_from": "oms_channel_order.sales_channel",
+	}
+	fields = {
+		"Sales Order": [{**link, "insert_after": "po_date"}, {**channel, "insert_after": "oms_channel_order"}],
+		"Delivery Note": [
+			{**link, "insert_after": "po_no"},
+			{**channel, "insert_after": "oms_channel_order"},
+			{
+				"fieldname": "oms_package_id",
+				"label": "Channel Package ID",
+				"fieldtype": "Data",
+				"read_only": 1,
+				"no_copy": 1,
+				"insert_after": "oms_sales_channel",
+			},
+			{
+				"fieldname": "oms_tracking_number",
+				"label": "Tracking Number",
+				"fieldtype": "Data",
+				"read_only": 1,
+				"no_copy": 1,
+				"in_standard_filter": 1,
+				"insert_after": "oms_package_id",
+			},
+		],
+		"Sales Invoice": [{**link, "insert_after": "po_date"}, {**channel, "insert_after": "oms_channel_order"}],
+		"Payment Entry": [{**link, "insert_after": "reference_date"}],
+		"Customer": [
+			{
+				"fieldname": "oms_buyer_key",
+				"label": "Channel Buyer Key",
+				"fieldtype": "Data",
+				"read_only": 1,
+				"no_copy": 1,
+				"search_index": 1,
+				"insert_after": "customer_group",
+				"description": "Sales channel and the platform's buyer id, for buyers whose phone and e-mail are masked.",
+			}
+		],
+		"Warehouse": [
+			{"fieldname": "oms_section", "label": "Order Routing", "fieldtype": "Section Break", "insert_after": "company", "collapsible": 1},
+			{"fieldname": "oms_latitude", "label": "Latitude", "fieldtype": "Float", "precision": "6", "insert_after": "oms_section"},
+			{"fieldname": "oms_longitude", "label": "Longitude", "fieldtype": "Float", "precision": "6", "insert_after": "oms_latitude"},
+			{"fieldname": "oms_province", "label": "Province", "fieldtype": "Data", "insert_after": "oms_longitude", "description": "Used for distance when no coordinates are set."},
+			{"fieldname": "oms_routing_priority", "label": "Routing Priority", "fieldtype": "Int", "default": "10", "insert_after": "oms_province", "description": "Lower wins a tie."},
+			{"fieldname": "oms_column", "fieldtype": "Column Break", "insert_after": "oms_routing_priority"},
+			{"fieldname": "oms_can_ship", "label": "Ships to Customers", "fieldtype": "Check", "default": "1", "insert_after": "oms_column"},
+			{"fieldname": "oms_is_store", "label": "Is a Store", "fieldtype": "Check", "insert_after": "oms_can_ship"},
+			{"fieldname": "oms_pickup", "label": "Offers Store Pickup", "fieldtype": "Check", "insert_after": "oms_is_store"},
+			{"fieldname": "oms_daily_capacity", "label": "Daily Order Capacity", "fieldtype": "Int", "insert_after": "oms_pickup", "description": "0 = no limit."},
+			{"fieldname": "oms_handling_cost", "label": "Handling Cost per Order", "fieldtype": "Currency", "insert_after": "oms_daily_capacity"},
+		],
+	}
+	return fields
+
+
+def make_custom_fields() -> None:
+	create_custom_fields(get_custom_fields(), ignore_validate=True, update=True)
+
+
+def after_install() -> None:
+	make_custom_fields()
+
+
+def after_migrate() -> None:
+	make_custom_fields()
+
+
+def before_uninstall() -> None:
+	"""Take our fields off ERPNext's doctypes; ERPNext's own data stays."""
+	for doctype, fields in get_custom_fields().items():
+		names = [field["fieldname"] for field in fields]
+		for name in frappe.get_all("Custom Field", filters={"dt": doctype, "fieldname": ("in", names)}, pluck="name"):
+			frappe.delete_doc("Custom Field", name, ignore_permissions=True, force=True)
+		frappe.clear_cache(doctype=doctype)
+
+
+TEST_COMPANY = "OMS Test Company"
+
+
+def before_tests() -> None:
+	"""Finish ERPNext's setup on a fresh site (a Vietnamese company in VND), as tests expect."""
+	frappe.clear_cache()
+	if not frappe.db.get_single_value("System Settings", "setup_complete"):
+		from frappe.desk.page.setup_wizard.setup_wizard import setup_complete
+
+		year = frappe.utils.getdate().year
+		setup_complete(
+			{
+				"currency": "VND",
+				"full_name": "OMS Test",
+				"company_name": TEST_COMPANY,
+				"timezone": "Asia/Ho_Chi_Minh",
+				"company_abbr": "OTC",
+				"domains": ["Distribution"],
+				"country": "Vietnam",
+				"fy_start_date": f"{year}-01-01",
+				"fy_end_date": f"{year}-12-31",
+				"language": "english",
+				"company_tagline": "Testing",
+				"email": "oms.test@example.com",
+				"password": "test",
+				"chart_of_accounts": "Standard",
+			}
+		)
+	make_custom_fields()
+	frappe.db.commit()
