@@ -147,7 +147,7 @@ def create_sales_order(doc, channel, order: ChannelOrder, customer, address, ite
 		for warehouse, qty in warehouses[line.sku]:
 			row = {
 				"item_code": item_codes[line.sku],
-				"qty": qty,
+				"qty": float(qty),
 				"warehouse": warehouse,
 				"delivery_date": delivery_date,
 				"description": line.title or None,
@@ -156,9 +156,9 @@ def create_sales_order(doc, channel, order: ChannelOrder, customer, address, ite
 				per_unit, _rest = _split_line_discount(line, order.currency)
 				row.update(
 					{
-						"price_list_rate": line.unit_price,
-						"rate": line.unit_price - per_unit,
-						"discount_amount": per_unit,
+						"price_list_rate": float(line.unit_price),
+						"rate": float(line.unit_price - per_unit),
+						"discount_amount": float(per_unit),
 					}
 				)
 			so.append("items", row)
@@ -167,7 +167,7 @@ def create_sales_order(doc, channel, order: ChannelOrder, customer, address, ite
 
 	_add_taxes_and_shipping(so, channel, order, platform_priced)
 	if order_level_discount:
-		so.discount_amount = order_level_discount
+		so.discount_amount = float(order_level_discount)
 	so.flags.ignore_permissions = True
 	so.set_missing_values()
 	so.calculate_taxes_and_totals()
@@ -209,8 +209,8 @@ def _add_taxes_and_shipping(so, channel, order: ChannelOrder, platform_priced: b
 			{
 				"item_code": channel.shipping_fee_item,
 				"qty": 1,
-				"rate": order.shipping_fee,
-				"price_list_rate": order.shipping_fee,
+				"rate": float(order.shipping_fee),
+				"price_list_rate": float(order.shipping_fee),
 				"delivery_date": so.delivery_date,
 			},
 		)
@@ -221,7 +221,7 @@ def _add_taxes_and_shipping(so, channel, order: ChannelOrder, platform_priced: b
 				"charge_type": "Actual",
 				"account_head": channel.shipping_fee_account,
 				"description": "Shipping fee",
-				"tax_amount": order.shipping_fee,
+				"tax_amount": float(order.shipping_fee),
 				"cost_center": channel.cost_center
 				or frappe.get_cached_value("Company", channel.company, "cost_center"),
 			},

@@ -193,9 +193,9 @@ def _copy_order_fields(doc, order: ChannelOrder) -> None:
 	doc.buyer_name = order.buyer.name or (order.shipping_address.full_name if order.shipping_address else "")
 	doc.buyer_phone = order.buyer.phone or (order.shipping_address.phone if order.shipping_address else "")
 	doc.shipping_province = order.shipping_address.province if order.shipping_address else ""
-	doc.shipping_fee = order.shipping_fee
-	doc.discount_total = order.line_discounts + order.order_discount
-	doc.grand_total = order.buyer_paid
+	doc.shipping_fee = float(order.shipping_fee)
+	doc.discount_total = float(order.line_discounts + order.order_discount)
+	doc.grand_total = float(order.buyer_paid)
 	doc.pickup_store = order.pickup_store
 	doc.tracking_number = ", ".join(s.tracking_number for s in order.shipments if s.tracking_number)
 	doc.normalized_order = json.dumps(order_to_dict(order), ensure_ascii=False, indent=1)
@@ -205,10 +205,10 @@ def _copy_order_fields(doc, order: ChannelOrder) -> None:
 			[
 				{
 					"sku": line.sku,
-					"qty": line.qty,
-					"unit_price": line.unit_price,
-					"seller_discount": line.seller_discount,
-					"platform_discount": line.platform_discount,
+					"qty": float(line.qty),
+					"unit_price": float(line.unit_price),
+					"seller_discount": float(line.seller_discount),
+					"platform_discount": float(line.platform_discount),
 					"title": line.title,
 					"currency": order.currency,
 				}
@@ -255,7 +255,7 @@ def _create_sales_order(doc, channel, order: ChannelOrder) -> None:
 	doc.shipping_address = address
 	warehouses = documents.choose_warehouses(doc, channel, order, item_codes)
 	for row, line in zip(doc.items, order.lines):
-		row.warehouse = warehouses.get(line.sku)
+		row.warehouse = ", ".join(warehouse for warehouse, _qty in warehouses.get(line.sku, []))[:140]
 	documents.create_sales_order(doc, channel, order, customer, address, item_codes, warehouses)
 
 
