@@ -36,11 +36,21 @@ def _docs(doctype: str, order_name: str, fields: list[str], **filters) -> list:
 	)
 
 
-def current_state(order_name: str) -> DocumentState:
-	sales_orders = _docs("Sales Order", order_name, ["docstatus", "per_delivered"], docstatus=("!=", 0))
+def load_documents(order_name: str) -> dict[str, list]:
+	"""Every document made for a channel order, in four queries."""
+	return {
+		"Sales Order": _docs("Sales Order", order_name, ["docstatus", "per_delivered"]),
+		"Delivery Note": _docs("Delivery Note", order_name, ["docstatus", "is_return", "per_billed"]),
+		"Sales Invoice": _docs("Sales Invoice", order_name, ["docstatus", "is_return", "outstanding_amount"]),
+		"Payment Entry": _docs("Payment Entry", order_name, ["docstatus"]),
+	}
+
+
+def current_state(documents: dict[str, list]) -> DocumentState:
+	sales_orders = [so for so in documents["Sales Order"] if so.docstatus != 0]
 	submitted = [so for so in sales_orders if so.docstatus == 1]
-	deliveries = _docs("Delivery Note", order_name, ["is_return", "per_billed"], docstatus=1)
-	invoices = _docs("Sales Invoice", order_name, ["is_return", "outstanding_amount"], docstatus=1)
+	deliveries = [dn for dn in documents["Delivery Note"] if dn.docstatus == 1]
+	invoices = [si for si in documents["Sales Invoice"] if si.docstatus == 1]
 	forward_deliveries = [dn for dn in deliveries if not dn.is_return]
 	forward_invoices = [si for si in invoices if not si.is_return]
 	return DocumentState(
@@ -54,9 +64,9 @@ def current_state(order_name: str) -> DocumentState:
 	)
 
 
-def main_sales_order(order_name: str) -> str | None:
-	names = _docs("Sales Order", order_name, [], docstatus=("!=", 0))
-	return names[0].name if names else None
+def main_sales_order(documents: dict[str, list]) -> str | None:
+	names = [so.name for so in documents["Sales Order"] if so.docstatus != 0]
+	return names[0] if names else None
 
 
 PURPOSES = {
@@ -70,20 +80,17 @@ PURPOSES = {
 DOCSTATUS_LABELS = {0: "Draft", 1: "Submitted", 2: "Cancelled"}
 
 
-def document_rows(order_name: str) -> list[dict]:
-	rows = []
-	for doctype in ("Sales Order", "Delivery Note", "Sales Invoice", "Payment Entry"):
-		fields = ["docstatus"] + (["is_return"] if doctype in ("Delivery Note", "Sales Invoice") else [])
-		for doc in _docs(doctype, order_name, fields):
-			rows.append(
-				{
-					"document_type": doctype,
-					"document_name": doc.name,
-					"purpose": PURPOSES[(doctype, int(doc.get("is_return") or 0))],
-					"docstatus_label": DOCSTATUS_LABELS[doc.docstatus],
-				}
-			)
-	return rows
+def document_rows(documents: dict[str, list]) -> list[dict]:
+	return [
+		{
+			"document_type": doctype,
+			"document_name": doc.name,
+			"purpose": PURPOSES[(doctype, int(doc.get("is_return") or 0))],
+			"docstatus_label": DOCSTATUS_LABELS[doc.docstatus],
+		}
+		for doctype, docs in documents.items()
+		for doc in docs
+	]
 
 
 # --- the Sales Order ---------------------------------------------------------------------
@@ -168,12 +175,9 @@ def create_sales_order(doc, channel, order: ChannelOrder, customer, address, ite
 	_add_taxes_and_shipping(so, channel, order, platform_priced)
 	if order_level_discount:
 		so.discount_amount = float(order_level_discount)
-	so.flags.ignore_permissions = True
-	so.set_missing_values()
-	so.calculate_taxes_and_totals()
+	so.insert(ignore_permissions=True)
 	if platform_priced:
 		_match_buyer_paid(so, order)
-	so.insert(ignore_permissions=True)
 	so.submit()
 	if not platform_priced:
 		doc.grand_total = so.grand_total
@@ -183,7 +187,7 @@ def create_sales_order(doc, channel, order: ChannelOrder, customer, address, ite
 def _add_taxes_and_shipping(so, channel, order: ChannelOrder, platform_priced: bool) -> None:
 	if channel.taxes_and_charges:
 		so.taxes_and_charges = channel.taxes_and_charges
-		template = frappe.get_doc("Sales Taxes and Charges Template", channel.taxes_and_charges)
+		template = frappe.get_cached_doc("Sales Taxes and Charges Template", channel.taxes_and_charges)
 		for tax in template.taxes:
 			row = {
 				key: tax.get(key)
@@ -235,7 +239,7 @@ def _match_buyer_paid(so, order: ChannelOrder) -> None:
 	difference = flt(so.grand_total - target, so.precision("grand_total"))
 	if difference:
 		so.discount_amount = flt(so.discount_amount) + difference
-		so.calculate_taxes_and_totals()
+		so.save(ignore_permissions=True)
 	if flt(so.grand_total - target, so.precision("grand_total")):
 		frappe.throw(
 			f"Sales Order total {so.grand_total} does not equal what the buyer paid ({order.buyer_paid}); "

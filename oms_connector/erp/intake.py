@@ -26,7 +26,7 @@ from oms_connector.domain.normalize import order_to_dict
 from oms_connector.domain.order import ChannelOrder, InvalidOrder
 from oms_connector.erp import documents, items, parties, platforms
 
-EVENT_TABLE = "Channel Order Event"
+EVENT_DOCTYPE = "Channel Order Event"
 
 
 class HoldOrder(Exception):
@@ -87,20 +87,16 @@ def _store_event(order_name: str, raw_text: str, source: str, received_at) -> bo
 	event_name = hashlib.sha1(f"{order_name}\n{raw_text}".encode()).hexdigest()[:20]
 	frappe.db.savepoint("oms_event")
 	try:
-		event = frappe.get_doc(
+		frappe.get_doc(
 			{
-				"doctype": EVENT_TABLE,
+				"doctype": EVENT_DOCTYPE,
 				"name": event_name,
-				"parent": order_name,
-				"parenttype": "Channel Order",
-				"parentfield": "events",
+				"channel_order": order_name,
 				"received_at": received_at,
 				"source": source,
 				"payload": raw_text,
-				"idx": frappe.db.count(EVENT_TABLE, {"parent": order_name}) + 1,
 			}
-		)
-		event.db_insert()
+		).db_insert()
 		return True
 	except frappe.DuplicateEntryError:
 		frappe.db.rollback(save_point="oms_event")
@@ -120,13 +116,12 @@ def enqueue_processing(name: str) -> None:
 
 def current_order(doc, platform: str) -> ChannelOrder:
 	"""The order as all its events tell it: the newest readable payload, the furthest status."""
-	events = frappe.get_all(
-		EVENT_TABLE,
-		filters={"parent": doc.name, "parenttype": "Channel Order"},
-		fields=["name", "payload"],
-		order_by="idx asc",
-	)
-	payloads = [event.payload for event in events] or [doc.raw_payload]
+	payloads = frappe.get_all(
+		EVENT_DOCTYPE,
+		filters={"channel_order": doc.name},
+		pluck="payload",
+		order_by="received_at asc, creation asc",
+	) or [doc.raw_payload]
 	latest, status, problems, shipments = None, None, [], {}
 	for raw_text in payloads:
 		try:
@@ -219,7 +214,7 @@ def _copy_order_fields(doc, order: ChannelOrder) -> None:
 
 def _apply_plan(doc, channel, order: ChannelOrder) -> None:
 	policy = InvoicePolicy(channel.invoice_policy)
-	state = documents.current_state(doc.name)
+	state = documents.current_state(documents.load_documents(doc.name))
 	actions = plan_actions(
 		order.status,
 		state,
@@ -233,10 +228,14 @@ def _apply_plan(doc, channel, order: ChannelOrder) -> None:
 			_create_sales_order(doc, channel, order)
 		else:
 			documents.ACTIONS[action](doc, channel, order)
-	state = documents.current_state(doc.name)
-	doc.status = desk_status(order.status, state, policy)
-	doc.sales_order = documents.main_sales_order(doc.name)
-	doc.set("documents", documents.document_rows(doc.name))
+	made = documents.load_documents(doc.name)
+	doc.status = desk_status(order.status, documents.current_state(made), policy)
+	doc.sales_order = documents.main_sales_order(made)
+	rows = documents.document_rows(made)
+	if [(row.document_type, row.document_name, row.docstatus_label) for row in doc.documents] != [
+		(row["document_type"], row["document_name"], row["docstatus_label"]) for row in rows
+	]:
+		doc.set("documents", rows)
 
 
 def _create_sales_order(doc, channel, order: ChannelOrder) -> None:

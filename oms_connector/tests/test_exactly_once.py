@@ -45,5 +45,5 @@ class TestExactlyOnce(FrappeTestCase):
 		self.assertEqual(frappe.db.count("Sales Order", {"oms_channel_order": name, "docstatus": 1}), 1)
 		self.assertEqual(frappe.db.count("Sales Order", {"oms_channel_order": name}), 1)
 		self.assertEqual(frappe.db.count("Delivery Note", {"oms_channel_order": name, "docstatus": 1}), 1)
-		self.assertEqual(frappe.db.count("Channel Order Event", {"parent": name}), 2)
+		self.assertEqual(frappe.db.count("Channel Order Event", {"channel_order": name}), 2)
 		self.assertEqual(frappe.db.get_value("Channel Order", name, "status"), "Shipped")
