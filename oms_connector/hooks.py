@@ -11,12 +11,27 @@ after_migrate = "oms_connector.setup.install.after_migrate"
 before_uninstall = "oms_connector.setup.install.before_uninstall"
 before_tests = "oms_connector.setup.install.before_tests"
 
-# Where each ERPNext document came from is shown by its Channel Order link field.
-doctype_list_js = {}
+_RESERVING = {
+	"on_change": "oms_connector.erp.stock_sync.on_transaction",
+	"on_cancel": "oms_connector.erp.stock_sync.on_transaction",
+}
+# Anything that moves actual or reserved stock marks its (item, warehouse) pairs for a push.
+doc_events = {
+	"Stock Ledger Entry": {
+		"on_submit": "oms_connector.erp.stock_sync.on_stock_ledger_entry",
+		"on_cancel": "oms_connector.erp.stock_sync.on_stock_ledger_entry",
+	},
+	"Bin": {"on_change": "oms_connector.erp.stock_sync.on_transaction"},
+	"Sales Order": _RESERVING,
+	"Stock Reservation Entry": _RESERVING,
+	"Work Order": _RESERVING,
+}
 
 scheduler_events = {
 	"cron": {
 		# retry orders that failed for a reason that may have passed (locks, platform hiccups)
 		"*/15 * * * *": ["oms_connector.erp.scheduler.retry_failed_orders"],
 	},
+	# re-push every listing whose last accepted value differs from today's stock
+	"hourly_long": ["oms_connector.erp.stock_sync.reconcile_all_channels"],
 }
