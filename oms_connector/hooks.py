@@ -31,6 +31,10 @@ scheduler_events = {
 	"cron": {
 		# retry orders that failed for a reason that may have passed (locks, platform hiccups)
 		"*/15 * * * *": ["oms_connector.erp.scheduler.retry_failed_orders"],
+		# pull orders changed since the last poll: the safety net behind webhooks
+		"*/5 * * * *": ["oms_connector.erp.marketplace.poll_all_channels"],
+		# refresh access tokens with less than an hour left
+		"*/30 * * * *": ["oms_connector.erp.marketplace.refresh_expiring_tokens"],
 	},
 	# re-push every listing whose last accepted value differs from today's stock
 	"hourly_long": ["oms_connector.erp.stock_sync.reconcile_all_channels"],

@@ -141,7 +141,15 @@ def test_unknown_or_ambiguous_province_is_none(text):
 		({"line1": "12 Lý Thường Kiệt, Phường Cửa Nam, Hoàn Kiếm, Hà Nội"}, "01"),
 		({"line1": "12 Lý Thường Kiệt, Phường Cửa Nam, Hoàn Kiếm Hà Nội"}, "01"),
 		({"line1": "12 Ly Thuong Kiet, Cua Nam, Hoan Kiem, Ha Noi, Viet Nam 100000"}, "01"),
-		({"line1": "45 Nguyễn Huệ", "ward": "Phường Bến Nghé", "district": "Quận 1", "province": "TP. Hồ Chí Minh"}, "79"),
+		(
+			{
+				"line1": "45 Nguyễn Huệ",
+				"ward": "Phường Bến Nghé",
+				"district": "Quận 1",
+				"province": "TP. Hồ Chí Minh",
+			},
+			"79",
+		),
 		({"line1": "45 Nguyễn Huệ, P. Bến Nghé, Q.1, TP.HCM"}, "79"),
 		({"line1": "45 Nguyễn Huệ, Quận 1, tphcm"}, "79"),
 		({"line1": "1 Trần Phú", "district": "TP Nha Trang", "province": "Khánh Hoà"}, "56"),
@@ -191,7 +199,9 @@ def test_locate_prefers_coordinates_then_province():
 	hanoi = province_by_code("01")
 	assert by_province == Location(hanoi.lat, hanoi.lon, "01", "province")
 	# Coordinates without a readable province still place the order.
-	assert locate(line1="somewhere", latitude="10.77", longitude="106.70") == Location(10.77, 106.70, None, "coordinates")
+	assert locate(line1="somewhere", latitude="10.77", longitude="106.70") == Location(
+		10.77, 106.70, None, "coordinates"
+	)
 	# (0, 0) and garbage are "no coordinates".
 	assert locate(province="Hà Nội", latitude=0, longitude=0).source == "province"
 	assert locate(province="Hà Nội", latitude="abc", longitude=None).source == "province"
@@ -200,7 +210,9 @@ def test_locate_prefers_coordinates_then_province():
 
 
 def test_locate_address_takes_the_order_model():
-	address = Address(line1="12 Lý Thường Kiệt", ward="Cửa Nam", district="Hoàn Kiếm", province="Thành phố Hà Nội")
+	address = Address(
+		line1="12 Lý Thường Kiệt", ward="Cửa Nam", district="Hoàn Kiếm", province="Thành phố Hà Nội"
+	)
 	assert locate_address(address).province_code == "01"
 	assert locate_address(Address(line1="x")) is None
 	assert locate_address(None) is None

@@ -101,7 +101,9 @@ def brute_force(req):
 	plans = []
 	for size in range(1, min(limit, len(eligible)) + 1):
 		for members in itertools.combinations(eligible, size):
-			units = {item: min(qty, sum(c.stock.get(item, 0) for c in members)) for item, qty in demand.items()}
+			units = {
+				item: min(qty, sum(c.stock.get(item, 0) for c in members)) for item, qty in demand.items()
+			}
 			if not req.allow_partial and units != demand:
 				continue
 			if not any(units.values()) or not _can_all_ship(members, units):
@@ -140,8 +142,14 @@ def check_decision_is_valid(req, decision):
 	expected = model.split_penalty * max(0, len(decision.shipments) - 1)
 	for name in decision.shipments:
 		c = by_name[name]
-		kg = sum(row.qty * lines[row.line_id].weight_kg for row in decision.allocations if row.warehouse == name)
-		distance = haversine_km(req.destination.lat, req.destination.lon, c.lat, c.lon) if decision.distance_known else 0
+		kg = sum(
+			row.qty * lines[row.line_id].weight_kg for row in decision.allocations if row.warehouse == name
+		)
+		distance = (
+			haversine_km(req.destination.lat, req.destination.lon, c.lat, c.lon)
+			if decision.distance_known
+			else 0
+		)
 		expected += model.base_per_shipment + model.per_km * distance + model.per_kg * kg + c.handling_cost
 	assert decision.cost.total == pytest.approx(expected, abs=1e-3)
 	total_units = sum(line.qty for line in req.lines)
@@ -166,14 +174,26 @@ def engine_key(req, decision):
 	)
 
 
-POINTS = [None, (HANOI.lat, HANOI.lon), (HCMC.lat, HCMC.lon), (DANANG.lat, DANANG.lon), HOAN_KIEM, (CANTHO.lat, CANTHO.lon)]
+POINTS = [
+	None,
+	(HANOI.lat, HANOI.lon),
+	(HCMC.lat, HCMC.lon),
+	(DANANG.lat, DANANG.lon),
+	HOAN_KIEM,
+	(CANTHO.lat, CANTHO.lon),
+]
 
 
 @st.composite
 def instances(draw):
 	items = ["A", "B", "C"][: draw(st.integers(1, 3))]
 	lines = [
-		RouteLine(f"L{k}", draw(st.sampled_from(items)), draw(st.integers(1, 4)), draw(st.sampled_from([0.0, 0.5, 1.0, 2.5])))
+		RouteLine(
+			f"L{k}",
+			draw(st.sampled_from(items)),
+			draw(st.integers(1, 4)),
+			draw(st.sampled_from([0.0, 0.5, 1.0, 2.5])),
+		)
 		for k in range(draw(st.integers(1, 4)))
 	]
 	count = draw(st.integers(0, 8))
@@ -194,7 +214,9 @@ def instances(draw):
 				can_ship=draw(st.sampled_from([True, True, True, False])),
 			)
 		)
-	destination = draw(st.sampled_from([None, TO_HANOI, TO_HCMC, Location(HOAN_KIEM[0], HOAN_KIEM[1], "01", "coordinates")]))
+	destination = draw(
+		st.sampled_from([None, TO_HANOI, TO_HCMC, Location(HOAN_KIEM[0], HOAN_KIEM[1], "01", "coordinates")])
+	)
 	model = CostModel(
 		base_per_shipment=draw(st.sampled_from([0, 15_000, 30_000])),
 		per_km=draw(st.sampled_from([0, 5, 20.5])),
@@ -236,6 +258,29 @@ def test_engine_equals_brute_force(req):
 		assert plan > previous
 		previous = plan
 	assert len(decision.alternatives) <= req.alternatives
+	if decision.status is RoutingStatus.ALLOCATED:
+		# For complete plans the alternatives are exactly the runners-up among plans in which no
+		# warehouse could be dropped (a plan with a superfluous warehouse is never worth showing).
+		demand = {}
+		for line in req.lines:
+			demand[line.item_code] = demand.get(line.item_code, 0) + line.qty
+		by_name = {c.warehouse: c for c in req.candidates}
+
+		def covers(names):
+			return all(
+				sum(by_name[n].stock.get(item, 0) for n in names) >= qty for item, qty in demand.items()
+			)
+
+		irredundant = [
+			plan[4]
+			for plan in plans
+			if plan[0] == best[0]
+			and not any(covers([n for n in plan[4] if n != dropped]) for dropped in plan[4])
+		]
+		shown = [tuple(sorted(decision.shipments))] + [
+			tuple(sorted(a.warehouses)) for a in decision.alternatives
+		]
+		assert shown == irredundant[: req.alternatives + 1]
 	# Same request, candidates in another order: same decision.
 	shuffled = replace(req, candidates=list(reversed(req.candidates)))
 	again = route(shuffled)
@@ -294,7 +339,10 @@ def test_never_split_backorders_when_no_single_warehouse_can_fill():
 	assert decision.status is RoutingStatus.BACKORDER
 	assert decision.allocations == []
 	assert decision.unallocated == {"1": 1, "2": 1}
-	assert "no single warehouse can fill the whole order and the split policy is Never Split" in decision.reasons[-1]
+	assert (
+		"no single warehouse can fill the whole order and the split policy is Never Split"
+		in decision.reasons[-1]
+	)
 
 
 def test_never_split_with_partial_ships_what_one_warehouse_has():
@@ -319,11 +367,16 @@ def test_split_when_needed_splits_when_no_single_warehouse_can():
 def test_max_shipments_limits_the_split():
 	lines = [RouteLine(str(n), item, 1, 1.0) for n, item in enumerate("ABC")]
 	candidates = [wh(f"W{item}", {item: 1}, HOAN_KIEM) for item in "ABC"]
-	assert route(request(lines, candidates, split_policy="Free Split", max_shipments=3)).status is RoutingStatus.ALLOCATED
+	assert (
+		route(request(lines, candidates, split_policy="Free Split", max_shipments=3)).status
+		is RoutingStatus.ALLOCATED
+	)
 	limited = route(request(lines, candidates, split_policy="Free Split", max_shipments=2))
 	assert limited.status is RoutingStatus.BACKORDER
 	assert "not within 2 shipments" in limited.reasons[-1]
-	partial = route(request(lines, candidates, split_policy="Free Split", max_shipments=2, allow_partial=True))
+	partial = route(
+		request(lines, candidates, split_policy="Free Split", max_shipments=2, allow_partial=True)
+	)
 	assert partial.status is RoutingStatus.PARTIALLY_ALLOCATED
 	assert len(partial.shipments) == 2 and sum(partial.unallocated.values()) == 1
 	assert "at most 2 shipments allowed" in partial.reasons[-1]
@@ -345,7 +398,10 @@ def test_a_line_can_be_divided_between_warehouses():
 
 def test_no_capacity_left_means_not_used():
 	lines = [RouteLine("1", "A", 1)]
-	candidates = [wh("NEAR", {"A": 1}, HOAN_KIEM, capacity_left=0), wh("FAR", {"A": 1}, HCMC, capacity_left=1)]
+	candidates = [
+		wh("NEAR", {"A": 1}, HOAN_KIEM, capacity_left=0),
+		wh("FAR", {"A": 1}, HCMC, capacity_left=1),
+	]
 	decision = route(request(lines, candidates))
 	assert decision.shipments == ["FAR"]
 	assert "Not used (no capacity left today): NEAR." in decision.reasons
@@ -355,7 +411,9 @@ def test_no_capacity_left_means_not_used():
 
 def test_a_store_that_cannot_ship_is_only_for_pickup():
 	lines = [RouteLine("1", "A", 1)]
-	store = wh("STORE-HK", {"A": 1}, HOAN_KIEM, can_ship=False, pickup=True, is_store=True, handling_cost=3_000)
+	store = wh(
+		"STORE-HK", {"A": 1}, HOAN_KIEM, can_ship=False, pickup=True, is_store=True, handling_cost=3_000
+	)
 	far = wh("HCM-01", {"A": 1}, HCMC)
 	decision = route(request(lines, [store, far]))
 	assert decision.shipments == ["HCM-01"]
@@ -376,7 +434,10 @@ def test_unplaceable_address_routes_by_priority_and_stock():
 	assert decision.shipments == ["HN-01"]
 	assert decision.distance_known is False
 	assert decision.cost.by_warehouse[0].distance_km is None
-	assert decision.reasons[0] == "Address could not be placed: routed by priority and stock only (distance not used)."
+	assert (
+		decision.reasons[0]
+		== "Address could not be placed: routed by priority and stock only (distance not used)."
+	)
 	assert "HN-01 chosen: 1 shipment" in decision.reasons[-1]
 	assert "chosen for its priority (1 vs 2)" in decision.reasons[-1]
 
@@ -410,9 +471,13 @@ def test_partial_allocates_as_much_as_possible_then_cheapest():
 	assert decision.status is RoutingStatus.PARTIALLY_ALLOCATED
 	assert sorted(decision.shipments) == ["W1", "W2", "W3"]  # everything there is
 	assert decision.unallocated == {"1": 1}
-	assert decision.reasons[-1] == "Partially allocated: A short by 1 (need 6, 5 in stock where it can be used)."
+	assert (
+		decision.reasons[-1] == "Partially allocated: A short by 1 (need 6, 5 in stock where it can be used)."
+	)
 	# Two shipments at most: the two that carry the most units (W1: 3, W3: 2).
-	limited = route(request(lines, candidates, split_policy=SplitPolicy.FREE, allow_partial=True, max_shipments=2))
+	limited = route(
+		request(lines, candidates, split_policy=SplitPolicy.FREE, allow_partial=True, max_shipments=2)
+	)
 	assert sorted(limited.shipments) == ["W1", "W3"]
 	assert limited.unallocated == {"1": 2}
 	assert "at most 2 shipments allowed (Free Split)" in limited.reasons[-1]
@@ -440,7 +505,15 @@ def test_lines_of_the_same_item_share_its_stock():
 def pickup_setup():
 	lines = [RouteLine("1", "A", 2, 1.0), RouteLine("2", "B", 1, 1.0)]
 	candidates = [
-		wh("STORE-HK", {"A": 1, "B": 1}, HOAN_KIEM, is_store=True, pickup=True, can_ship=False, handling_cost=2_000),
+		wh(
+			"STORE-HK",
+			{"A": 1, "B": 1},
+			HOAN_KIEM,
+			is_store=True,
+			pickup=True,
+			can_ship=False,
+			handling_cost=2_000,
+		),
 		wh("STORE-HP", {"A": 5, "B": 5}, HAIPHONG, is_store=True, pickup=True, handling_cost=2_000),
 		wh("STORE-HCM", {"A": 5, "B": 5}, HCMC, is_store=True, pickup=True, handling_cost=1_000),
 		wh("DC-HN", {"A": 10}, HANOI, handling_cost=1_000),
@@ -464,7 +537,9 @@ def test_pickup_store_that_can_fill_takes_it_all_for_handling_only():
 
 def test_pickup_transfer_brings_the_rest_from_the_cheapest_source():
 	lines, candidates = pickup_setup()
-	decision = route(request(lines, candidates, pickup_store="STORE-HK", pickup_fallback=PickupFallback.TRANSFER))
+	decision = route(
+		request(lines, candidates, pickup_store="STORE-HK", pickup_fallback=PickupFallback.TRANSFER)
+	)
 	assert decision.status is RoutingStatus.TRANSFER_NEEDED
 	assert allocated(decision) == {("STORE-HK", "1"): 1, ("STORE-HK", "2"): 1}
 	assert [(t.item_code, t.qty, t.from_warehouse, t.to_warehouse) for t in decision.transfer_needs] == [
@@ -492,7 +567,9 @@ def test_pickup_transfer_without_any_source_is_a_backorder():
 
 def test_nearest_pickup_store_that_can_fill():
 	lines, candidates = pickup_setup()
-	decision = route(request(lines, candidates, pickup_store="STORE-HK", pickup_fallback="Nearest Pickup Store"))
+	decision = route(
+		request(lines, candidates, pickup_store="STORE-HK", pickup_fallback="Nearest Pickup Store")
+	)
 	assert decision.status is RoutingStatus.ALLOCATED
 	assert decision.pickup_store == "STORE-HP"  # ~90 km away, not the cheaper-to-handle HCMC store
 	assert allocated(decision) == {("STORE-HP", "1"): 2, ("STORE-HP", "2"): 1}
@@ -505,11 +582,19 @@ def test_nearest_pickup_store_when_none_can_fill():
 	lines, candidates = pickup_setup()
 	for candidate in candidates[1:3]:
 		candidate.pickup = False
-	decision = route(request(lines, candidates, pickup_store="STORE-HK", pickup_fallback="Nearest Pickup Store"))
+	decision = route(
+		request(lines, candidates, pickup_store="STORE-HK", pickup_fallback="Nearest Pickup Store")
+	)
 	assert decision.status is RoutingStatus.BACKORDER
 	assert "no other pickup store can fill it" in decision.reasons[0]
 	partial = route(
-		request(lines, candidates, pickup_store="STORE-HK", pickup_fallback="Nearest Pickup Store", allow_partial=True)
+		request(
+			lines,
+			candidates,
+			pickup_store="STORE-HK",
+			pickup_fallback="Nearest Pickup Store",
+			allow_partial=True,
+		)
 	)
 	assert partial.status is RoutingStatus.PARTIALLY_ALLOCATED
 	assert allocated(partial) == {("STORE-HK", "1"): 1, ("STORE-HK", "2"): 1}
@@ -537,7 +622,11 @@ def test_ties_break_by_shipments_then_priority_then_name():
 def test_zero_penalty_tie_prefers_fewer_shipments():
 	lines = [RouteLine("1", "A", 1), RouteLine("2", "B", 1)]
 	free = CostModel(base_per_shipment=0, per_km=0, per_kg=0, split_penalty=0)
-	candidates = [wh("A-ONLY", {"A": 1}, HOAN_KIEM), wh("B-ONLY", {"B": 1}, HOAN_KIEM), wh("Z-BOTH", {"A": 1, "B": 1}, HCMC)]
+	candidates = [
+		wh("A-ONLY", {"A": 1}, HOAN_KIEM),
+		wh("B-ONLY", {"B": 1}, HOAN_KIEM),
+		wh("Z-BOTH", {"A": 1, "B": 1}, HCMC),
+	]
 	decision = route(request(lines, candidates, cost_model=free, split_policy=SplitPolicy.FREE))
 	assert decision.shipments == ["Z-BOTH"]
 	assert "chosen for fewer shipments" in decision.reasons[-1]
@@ -557,7 +646,9 @@ def test_reason_reads_like_an_operations_note():
 
 def test_coordinates_are_named_in_the_reasons():
 	destination = Location(HOAN_KIEM[0], HOAN_KIEM[1], "01", "coordinates")
-	decision = route(request([RouteLine("1", "A", 1)], [wh("HN-01", {"A": 1}, HOAN_KIEM)], destination=destination))
+	decision = route(
+		request([RouteLine("1", "A", 1)], [wh("HN-01", {"A": 1}, HOAN_KIEM)], destination=destination)
+	)
 	assert decision.reasons[0] == "Delivering to the order's coordinates (21.0285, 105.8542) in Hà Nội."
 	assert decision.cost.by_warehouse[0].distance_km == 0
 	assert "the only plan that can fill the order" in decision.reasons[-1]
@@ -604,8 +695,15 @@ def test_two_hundred_candidates_route_quickly():
 		)
 		for n in range(200)
 	]
-	orders = [[RouteLine(str(k), item, rng.randint(1, 3), 0.5) for k, item in enumerate(rng.sample(items, 5))] for _ in range(200)]
+	orders = [
+		[RouteLine(str(k), item, rng.randint(1, 3), 0.5) for k, item in enumerate(rng.sample(items, 5))]
+		for _ in range(200)
+	]
 	started = time.perf_counter()
 	for lines in orders:
-		route(RoutingRequest(lines, TO_HANOI, candidates, MODEL, SplitPolicy.FREE, max_shipments=3, allow_partial=True))
+		route(
+			RoutingRequest(
+				lines, TO_HANOI, candidates, MODEL, SplitPolicy.FREE, max_shipments=3, allow_partial=True
+			)
+		)
 	assert (time.perf_counter() - started) / len(orders) < 0.02  # generous: the benchmark measures properly

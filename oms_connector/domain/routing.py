@@ -23,12 +23,22 @@ Plans are ranked by (units allocated desc, cost, shipments, sum of warehouse pri
 sorted warehouse names); the first is chosen. Costs are compared in units of 1/10,000 of the
 currency, in integers, so ties are exact and the result never depends on float summation order.
 
-Search: warehouses are sorted by their fixed cost (base + distance + handling), and subsets are
-enumerated depth-first in that order with branch and bound: a warehouse joins a subset only if
-it supplies something the subset still lacks (so every shipment is needed), a branch is cut
-when the warehouses left cannot cover what is missing, and as soon as `alternatives + 1` plans
-are known a branch is cut once its cost lower bound is worse than the last of them. Because the
-warehouses are sorted, the scan of a level stops at the first warehouse that cannot beat it.
+Only plans in which no warehouse could be dropped are considered (a superfluous shipment only
+adds cost), and `alternatives` reports the runners-up among them, best first.
+
+Search, exact and fast enough for a few hundred candidates:
+  1. Candidates that hold none of the order are dropped; the rest are sorted by fixed cost
+     (base + per_km * distance + handling), then priority, then name.
+  2. Single warehouses are scanned in that order; the scan stops at the first one whose cost
+     cannot beat the `alternatives + 1` best plans known, because every later one costs more.
+  3. Plans of 2 or more warehouses, depth first, as set cover: branch only on the warehouses
+     that hold the scarcest item still missing (each subset is enumerated once: siblings
+     already explored are excluded); the last shipment allowed must bring everything still
+     missing, so only warehouses holding all of it are tried. Every branch is cut as soon as its
+     cost can no longer beat the `alternatives + 1` best plans known.
+  4. Only if no complete plan exists and allow_partial: the same for what the warehouses hold
+     together, and if the shipment limit is what stops even that, a branch and bound that
+     maximises units first (rare, and the slowest path).
 
 Split policy: NEVER allows one shipment; WHEN_NEEDED allows more only when no single warehouse
 can fill the whole order; FREE allows up to max_shipments whenever that is cheaper.
@@ -200,7 +210,17 @@ class _Options:
 	relies on to stop scanning early. fixed = scaled base + per_km * distance + handling.
 	"""
 
-	__slots__ = ("count", "fixed", "priority", "names", "stocks", "distance", "candidates", "distance_known", "no_coordinates")
+	__slots__ = (
+		"count",
+		"fixed",
+		"priority",
+		"names",
+		"stocks",
+		"distance",
+		"candidates",
+		"distance_known",
+		"no_coordinates",
+	)
 
 	def __init__(self, rows: list[tuple], distance_known: bool, no_coordinates: list[str]):
 		rows.sort()  # (fixed, priority, name, ...): names are unique, so nothing past them is compared
@@ -250,25 +270,40 @@ class _Demand:
 			self.qty[index] += line.qty
 			self.lines_of[index].append(line)
 		self.total_units = sum(self.qty)
+		self.full_weight = [sum(line.qty * line.weight_kg for line in lines) for lines in self.lines_of]
+		self._lightest: list[list[RouteLine]] | None = None
 
 	def fill_order(self, item_index: int, units: int) -> list[RouteLine]:
 		"""Lines in the order they receive stock: as written when all fit, else lightest first
 		(a partial allocation then ships the least weight, which is what the cost model rewards)."""
 		lines = self.lines_of[item_index]
-		if units >= self.qty[item_index]:
+		if units >= self.qty[item_index] or len(lines) == 1:
 			return lines
-		order = {id(line): n for n, line in enumerate(lines)}
-		return sorted(lines, key=lambda line: (line.weight_kg, order[id(line)]))
+		return self._lightest_first()[item_index]
+
+	def _lightest_first(self) -> list[list[RouteLine]]:
+		if self._lightest is None:
+			self._lightest = [
+				[line for _, _, line in sorted((line.weight_kg, n, line) for n, line in enumerate(lines))]
+				for lines in self.lines_of
+			]
+		return self._lightest
 
 	def weight_of(self, units: list[int]) -> float:
+		"""Weight of `units` per item, taken lightest lines first (all of an item: its full weight)."""
 		weight = 0.0
 		for index, count in enumerate(units):
-			for line in self.fill_order(index, count):
-				if count <= 0:
-					break
-				take = min(count, line.qty)
+			if count <= 0:
+				continue
+			if count >= self.qty[index]:
+				weight += self.full_weight[index]
+				continue
+			for line in self._lightest_first()[index]:
+				take = count if count < line.qty else line.qty
 				weight += take * line.weight_kg
 				count -= take
+				if not count:
+					break
 		return weight
 
 
@@ -277,9 +312,9 @@ def _prepare_options(
 ) -> _Options:
 	"""Keep the candidates that hold some of the order and price their fixed cost."""
 	held = []
+	zeros = [0] * len(items)
 	for candidate in candidates:
-		get = candidate.stock.get
-		stock = [get(item, 0) for item in items]
+		stock = list(map(candidate.stock.get, items, zeros))  # map over a bound method: no Python loop
 		if max(stock) <= 0:
 			continue
 		if min(stock) < 0 or type(sum(stock)) is not int:
@@ -287,7 +322,9 @@ def _prepare_options(
 			if not any(stock):
 				continue
 		held.append((candidate, stock))
-	no_coordinates = sorted(candidate.warehouse for candidate, _ in held if candidate.lat is None or candidate.lon is None)
+	no_coordinates = sorted(
+		candidate.warehouse for candidate, _ in held if candidate.lat is None or candidate.lon is None
+	)
 	distance_known = origin is not None and not no_coordinates
 	base = model.base_per_shipment
 	rows = []
@@ -375,16 +412,54 @@ def _search_complete(
 	if max_size == 1:
 		return top.plans
 
-	# Pass 2, two or more warehouses, depth first in option order with branch and bound.
-	lazy: dict[str, list] = {}
+	# Pass 2, two or more warehouses: set-cover branching with branch and bound.
+	if count < 2 or (len(keys) >= keep and weight_cost + fixed[0] + fixed[1] + penalty > keys[-1][1]):
+		return top.plans  # even the two cheapest warehouses together cost more
+	item_count = len(target)
+	masks = _item_masks(options)
+	covering_memo: dict[int, list[int]] = {}
 
-	def visit(start: int, members: tuple[int, ...], deficit: list[int], cost: int, prio: int) -> None:
+	def covering(mask: int) -> list[int]:
+		"""Options (in rank order) holding some of every item in mask."""
+		found = covering_memo.get(mask)
+		if found is None:
+			found = covering_memo[mask] = [k for k, held in enumerate(masks) if held & mask == mask]
+		return found
+
+	holder_count = [len(covering(1 << item)) for item in range(item_count)]
+	in_plan = [False] * count
+	excluded = [False] * count  # explored in an earlier sibling branch: plans with it are done
+
+	def irredundant(members: list[int]) -> bool:
+		"""No member could be dropped: such plans are strictly worse than the plan without it."""
+		for dropped in members:
+			totals = [0] * item_count
+			for k in members:
+				if k != dropped:
+					totals = list(map(operator.add, totals, stocks[k]))
+			if all(map(operator.ge, totals, target)):
+				return False
+		return True
+
+	def visit(members: list[int], deficit: list[int], deficit_mask: int, cost: int, prio: int) -> None:
 		size = len(members) + 1
-		for k in range(start, count):
+		last = size >= max_size
+		if last:
+			pool = covering(deficit_mask)  # the last shipment allowed must bring everything missing
+		else:
+			# Every complete plan holds the scarcest missing item somewhere: branch on who holds it.
+			scarcest = min(
+				(item for item in range(item_count) if deficit[item]), key=holder_count.__getitem__
+			)
+			pool = covering(1 << scarcest)
+		tried = []
+		for k in pool:
+			if in_plan[k] or excluded[k]:
+				continue
 			new_cost = cost + fixed[k] + penalty
 			new_prio = prio + priority[k]
 			if len(keys) >= keep:
-				# Any plan built from here on costs at least new_cost, and later k cost more.
+				# The pool is in rank order: this plan's key, and any plan built on it, only grows with k.
 				worst = keys[-1]
 				if new_cost > worst[1]:
 					break
@@ -392,32 +467,54 @@ def _search_complete(
 					tail = (size, new_prio)
 					if tail > worst[2:4]:
 						break
-					if tail == worst[2:4] and tuple(sorted([names[j] for j in members] + [names[k]])) > worst[4]:
+					if (
+						tail == worst[2:4]
+						and tuple(sorted([names[j] for j in members] + [names[k]])) > worst[4]
+					):
 						break
-			new_deficit = [need - have if need > have else 0 for need, have in zip(deficit, stocks[k])]
-			if new_deficit == deficit:
-				continue  # it would ship nothing: never part of an optimal plan
-			if not any(new_deficit):
-				if size > 1:  # single warehouses were all seen in pass 1
-					top.add((units_key, new_cost, size, new_prio, tuple(sorted([names[j] for j in members] + [names[k]]))), members + (k,), list(target))
-				continue  # anything added now would ship nothing
-			if size >= max_size or k + 1 >= count:
+			if last:
+				if all(map(operator.ge, stocks[k], deficit)):
+					plan = sorted(members + [k])
+					if irredundant(plan):
+						top.add(
+							(units_key, new_cost, size, new_prio, tuple(sorted(names[j] for j in plan))),
+							tuple(plan),
+							list(target),
+						)
 				continue
-			if "suffix" not in lazy:
-				lazy["suffix"] = _suffix_sums(options)
-				lazy["priority"] = _suffix_min_priority(options)
-			if len(keys) >= keep:
-				bound = (new_cost + fixed[k + 1] + penalty, size + 1, new_prio + lazy["priority"][k + 1])
-				if bound > keys[-1][1:4]:
-					continue
-			for need, column in zip(new_deficit, lazy["suffix"]):
-				if need > column[k + 1]:
-					break  # what is left cannot cover this item
-			else:
-				visit(k + 1, members + (k,), new_deficit, new_cost, new_prio)
+			new_deficit = [need - have if need > have else 0 for need, have in zip(deficit, stocks[k])]
+			if any(new_deficit):
+				new_mask = 0
+				for item, need in enumerate(new_deficit):
+					if need:
+						new_mask |= 1 << item
+				in_plan[k] = True
+				visit(members + [k], new_deficit, new_mask, new_cost, new_prio)
+				in_plan[k] = False
+			elif size > 1:  # single warehouses were all seen in pass 1
+				plan = sorted(members + [k])
+				if irredundant(plan):
+					top.add(
+						(units_key, new_cost, size, new_prio, tuple(sorted(names[j] for j in plan))),
+						tuple(plan),
+						list(target),
+					)
+			excluded[k] = True
+			tried.append(k)
+		for k in tried:
+			excluded[k] = False
 
-	visit(0, (), list(target), weight_cost - penalty, 0)
+	visit([], list(target), (1 << item_count) - 1, weight_cost - penalty, 0)
 	return top.plans
+
+
+def _item_masks(options: _Options) -> list[int]:
+	"""Per option, a bitmask of the items it holds any of."""
+	masks = [0] * options.count
+	for item, column in enumerate(zip(*options.stocks)):
+		bit = 1 << item
+		masks = list(map(operator.or_, masks, [bit if have > 0 else 0 for have in column]))
+	return masks
 
 
 def _search_most_units(
@@ -444,7 +541,9 @@ def _search_most_units(
 	def weight_cost(deficit: list[int]) -> int:
 		return _scaled(per_kg * demand.weight_of([need - left for need, left in zip(demand.qty, deficit)]))
 
-	def visit(start: int, members: tuple[int, ...], deficit: list[int], units: int, fixed_cost: int, prio: int) -> None:
+	def visit(
+		start: int, members: tuple[int, ...], deficit: list[int], units: int, fixed_cost: int, prio: int
+	) -> None:
 		size = len(members) + 1
 		for k in range(start, count):
 			new_deficit = [need - have if need > have else 0 for need, have in zip(deficit, stocks[k])]
@@ -455,7 +554,13 @@ def _search_most_units(
 			new_prio = prio + priority[k]
 			current_weight = weight_cost(new_deficit)
 			new_members = members + (k,)
-			key = (-new_units, new_fixed + current_weight, size, new_prio, tuple(sorted(names[j] for j in new_members)))
+			key = (
+				-new_units,
+				new_fixed + current_weight,
+				size,
+				new_prio,
+				tuple(sorted(names[j] for j in new_members)),
+			)
 			top.add(key, new_members, [need - left for need, left in zip(demand.qty, new_deficit)])
 			if new_units == total_units or size >= max_size or k + 1 >= count:
 				continue
@@ -512,7 +617,9 @@ def _plan_shipments(
 	return _Outcome(_search_most_units(options, demand, limit, penalty, model.per_kg, keep), False, limit)
 
 
-def _materialise(plan: _Plan, options: _Options, demand: _Demand) -> tuple[list[Allocation], dict[str, float], dict[str, int]]:
+def _materialise(
+	plan: _Plan, options: _Options, demand: _Demand
+) -> tuple[list[Allocation], dict[str, float], dict[str, int]]:
 	"""Allocations (filling from the best-ranked warehouse first), kg per warehouse, unallocated."""
 	allocations = []
 	weight: dict[str, float] = {options.names[k]: 0.0 for k in plan.members}
@@ -542,13 +649,19 @@ def _materialise(plan: _Plan, options: _Options, demand: _Demand) -> tuple[list[
 	return allocations, weight, unallocated
 
 
-def _breakdown(plan: _Plan, options: _Options, weights: dict[str, float], model: CostModel, kind: str) -> list[WarehouseCost]:
+def _breakdown(
+	plan: _Plan, options: _Options, weights: dict[str, float], model: CostModel, kind: str
+) -> list[WarehouseCost]:
 	rows = []
 	for k in plan.members:
 		name = options.names[k]
 		distance = options.distance[k]
 		shipping = model.base_per_shipment + model.per_km * (distance or 0.0) + model.per_kg * weights[name]
-		rows.append(WarehouseCost(name, distance, weights[name], shipping, float(options.candidates[k].handling_cost), kind))
+		rows.append(
+			WarehouseCost(
+				name, distance, weights[name], shipping, float(options.candidates[k].handling_cost), kind
+			)
+		)
 	return rows
 
 
@@ -599,11 +712,15 @@ def _alternatives(plans: list[_Plan], options: _Options, total_units: int) -> li
 	for rank, plan in enumerate(plans[1:], 1):
 		cost = plan.key[1] / COST_SCALE
 		units = -plan.key[0]
-		summary = f"{_plan_label(plan, options)}: {_plural(len(plan.members), 'shipment')}, cost {_money(cost)}"
+		summary = (
+			f"{_plan_label(plan, options)}: {_plural(len(plan.members), 'shipment')}, cost {_money(cost)}"
+		)
 		if units < total_units:
 			summary += f", leaves {total_units - units} of {total_units} units unallocated"
 		alternatives.append(
-			Alternative(rank, tuple(options.names[k] for k in plan.members), cost, len(plan.members), units, summary)
+			Alternative(
+				rank, tuple(options.names[k] for k in plan.members), cost, len(plan.members), units, summary
+			)
 		)
 	return alternatives
 
@@ -643,7 +760,9 @@ def _validate(request: RoutingRequest) -> None:
 			raise ValueError(f"line id {line.line_id!r} appears twice")
 		seen.add(line.line_id)
 		if not isinstance(line.qty, int) or line.qty <= 0:
-			raise ValueError(f"line {line.line_id!r} has quantity {line.qty!r}; routing needs a positive whole number")
+			raise ValueError(
+				f"line {line.line_id!r} has quantity {line.qty!r}; routing needs a positive whole number"
+			)
 		if line.weight_kg < 0:
 			raise ValueError(f"line {line.line_id!r} has a negative weight")
 	names = set()
@@ -695,16 +814,19 @@ def _route_delivery(request: RoutingRequest) -> RoutingDecision:
 		reasons.append("Address could not be placed: routed by priority and stock only (distance not used).")
 	elif not options.distance_known and options.no_coordinates:
 		reasons.append(
-			f"Distance not used: no coordinates for {_names(options.no_coordinates)}; routed by cost without distance, "
-			"priority and stock."
+			f"Distance not used: no coordinates for {_names(options.no_coordinates)}; "
+			"routed by cost without distance, priority and stock."
 		)
 	elif destination.source == "coordinates":
-		reasons.append(f"Delivering to the order's coordinates ({destination.lat:.4f}, {destination.lon:.4f}) in {place}.")
+		reasons.append(
+			f"Delivering to the order's coordinates ({destination.lat:.4f}, {destination.lon:.4f}) in {place}."
+		)
 	else:
 		reasons.append(f"Delivering to {place} (distance measured from the province centre).")
+	zeros = [0] * len(demand.items)
 	for why, excluded in (("no capacity left today", no_capacity), ("pickup only, cannot ship", pickup_only)):
 		# Only those holding something of the order are worth mentioning.
-		names = sorted(c.warehouse for c in excluded if any(c.stock.get(item, 0) > 0 for item in demand.items))
+		names = sorted(c.warehouse for c in excluded if max(map(c.stock.get, demand.items, zeros)) > 0)
 		if names:
 			reasons.append(f"Not used ({why}): {_names(names)}.")
 
@@ -719,17 +841,25 @@ def _route_delivery(request: RoutingRequest) -> RoutingDecision:
 		if singles:
 			outcome = _Outcome(singles, True, 1)
 	if outcome is None:
-		outcome = _plan_shipments(options, demand, model, model.split_penalty, limit, request.allow_partial, keep)
+		outcome = _plan_shipments(
+			options, demand, model, model.split_penalty, limit, request.allow_partial, keep
+		)
 
-	decision = RoutingDecision(status=RoutingStatus.BACKORDER, reasons=reasons, distance_known=options.distance_known)
+	decision = RoutingDecision(
+		status=RoutingStatus.BACKORDER, reasons=reasons, distance_known=options.distance_known
+	)
 	if not outcome.plans:
 		available = options.available(len(demand.qty))
 		decision.unallocated = {line.line_id: line.qty for line in demand.lines}
 		enough_in_total = all(have >= need for have, need in zip(available, demand.qty))
 		if enough_in_total and policy is SplitPolicy.NEVER:
-			reasons.append("Backorder: no single warehouse can fill the whole order and the split policy is Never Split.")
+			reasons.append(
+				"Backorder: no single warehouse can fill the whole order and the split policy is Never Split."
+			)
 		elif enough_in_total:
-			reasons.append(f"Backorder: the stock exists but not within {_plural(limit, 'shipment')} (the most allowed).")
+			reasons.append(
+				f"Backorder: the stock exists but not within {_plural(limit, 'shipment')} (the most allowed)."
+			)
 		else:
 			usable = [min(need, have) for need, have in zip(demand.qty, available)]
 			reasons.append(f"Backorder: {_shortage_text(demand, usable, available)}.")
@@ -758,8 +888,12 @@ def _route_delivery(request: RoutingRequest) -> RoutingDecision:
 	else:
 		best_single = next((k for k in range(options.count) if options.fills(k, demand.qty)), None)
 		if best_single is not None:
-			single_cost = (options.fixed[best_single] + _scaled(model.per_kg * demand.weight_of(demand.qty))) / COST_SCALE
-			why = f"cheaper than the best single warehouse {options.names[best_single]} ({_money(single_cost)})"
+			single_cost = (
+				options.fixed[best_single] + _scaled(model.per_kg * demand.weight_of(demand.qty))
+			) / COST_SCALE
+			why = (
+				f"cheaper than the best single warehouse {options.names[best_single]} ({_money(single_cost)})"
+			)
 		else:
 			why = "no single warehouse can fill the whole order"
 		sentence = (
@@ -794,7 +928,11 @@ def _route_pickup(request: RoutingRequest) -> RoutingDecision:
 	store_stock = [0] * len(demand.qty)
 	if store_open:
 		store_stock = [max(0, int(store.stock.get(item, 0))) for item in demand.items]
-	store_point = (store.lat, store.lon) if store is not None and store.lat is not None and store.lon is not None else None
+	store_point = (
+		(store.lat, store.lon)
+		if store is not None and store.lat is not None and store.lon is not None
+		else None
+	)
 	reasons: list[str] = []
 	decision = RoutingDecision(status=RoutingStatus.BACKORDER, reasons=reasons, pickup_store=store_name)
 
@@ -802,7 +940,8 @@ def _route_pickup(request: RoutingRequest) -> RoutingDecision:
 		_allocate_at_store(decision, store, demand, demand.qty)
 		decision.status = RoutingStatus.ALLOCATED
 		reasons.append(
-			f"Customer collects at {store_name}: it has every item; no shipping, cost {_money(decision.cost.total)} (handling)."
+			f"Customer collects at {store_name}: it has every item; no shipping, "
+			f"cost {_money(decision.cost.total)} (handling)."
 		)
 		return decision
 
@@ -811,7 +950,8 @@ def _route_pickup(request: RoutingRequest) -> RoutingDecision:
 	elif not store_open:
 		cannot = f"{store_name} has no capacity left today"
 	else:
-		cannot = f"{store_name} cannot fill the order ({_shortage_text(demand, [min(h, n) for h, n in zip(store_stock, demand.qty)])})"
+		kept = [min(have, need) for have, need in zip(store_stock, demand.qty)]
+		cannot = f"{store_name} cannot fill the order ({_shortage_text(demand, kept)})"
 
 	if fallback is PickupFallback.NEAREST_PICKUP_STORE:
 		stores = []
@@ -825,19 +965,39 @@ def _route_pickup(request: RoutingRequest) -> RoutingDecision:
 			distance = None
 			if store_point is not None and candidate.lat is not None and candidate.lon is not None:
 				distance = haversine_km(store_point[0], store_point[1], candidate.lat, candidate.lon)
-			stores.append((math.inf if distance is None else distance, candidate.priority, candidate.warehouse, candidate, distance))
+			stores.append(
+				(
+					math.inf if distance is None else distance,
+					candidate.priority,
+					candidate.warehouse,
+					candidate,
+					distance,
+				)
+			)
 		stores.sort(key=lambda row: row[:3])
 		if stores:
 			_, _, _, nearest, distance = stores[0]
 			_allocate_at_store(decision, nearest, demand, demand.qty)
 			decision.pickup_store = nearest.warehouse
 			decision.status = RoutingStatus.ALLOCATED
-			away = f", {_km(distance)} away" if distance is not None else " (distance unknown: chosen by priority and name)"
-			reasons.append(f"{cannot}; customer collects at the nearest pickup store that can: {nearest.warehouse}{away}.")
-			for rank, (_, _, name, other, other_distance) in enumerate(stores[1 : request.alternatives + 1], 1):
-				summary = f"pickup at {name}" + (f" ({_km(other_distance)} away)" if other_distance is not None else "")
+			away = (
+				f", {_km(distance)} away"
+				if distance is not None
+				else " (distance unknown: chosen by priority and name)"
+			)
+			reasons.append(
+				f"{cannot}; customer collects at the nearest pickup store that can: {nearest.warehouse}{away}."
+			)
+			for rank, (_, _, name, other, other_distance) in enumerate(
+				stores[1 : request.alternatives + 1], 1
+			):
+				summary = f"pickup at {name}" + (
+					f" ({_km(other_distance)} away)" if other_distance is not None else ""
+				)
 				summary += f": cost {_money(other.handling_cost)}"
-				decision.alternatives.append(Alternative(rank, (name,), float(other.handling_cost), 0, demand.total_units, summary))
+				decision.alternatives.append(
+					Alternative(rank, (name,), float(other.handling_cost), 0, demand.total_units, summary)
+				)
 			return decision
 		reasons.append(f"{cannot}, and no other pickup store can fill it.")
 		held = [min(have, need) for have, need in zip(store_stock, demand.qty)]
@@ -869,13 +1029,17 @@ def _route_pickup(request: RoutingRequest) -> RoutingDecision:
 	options = _prepare_options(sources, remaining.items, store_point, model)
 	distance_known = options.distance_known
 	keep = max(1, request.alternatives + 1)
-	outcome = _plan_shipments(options, remaining, model, 0.0, max(1, options.count), request.allow_partial, keep)
+	outcome = _plan_shipments(
+		options, remaining, model, 0.0, max(1, options.count), request.allow_partial, keep
+	)
 	available = options.available(len(remaining.qty))
 	if not outcome.plans and not (request.allow_partial and any(held)):
 		decision.unallocated = {line.line_id: line.qty for line in demand.lines}
 		reasons.append(f"{cannot}, and the other warehouses cannot make up the difference.")
 		usable = [min(need, have) for need, have in zip(remaining.qty, available)]
-		reasons.append(f"Backorder: {_shortage_text(remaining, usable, available)} beyond what {store_name} holds.")
+		reasons.append(
+			f"Backorder: {_shortage_text(remaining, usable, available)} beyond what {store_name} holds."
+		)
 		return decision
 
 	if store is not None:
@@ -908,13 +1072,19 @@ def _route_pickup(request: RoutingRequest) -> RoutingDecision:
 		if store_point is None:
 			reasons.append(f"Transfer sources chosen without distance: {store_name} has no coordinates.")
 		else:
-			reasons.append(f"Transfer sources chosen without distance: no coordinates for {_names(options.no_coordinates)}.")
+			reasons.append(
+				f"Transfer sources chosen without distance: no coordinates for {_names(options.no_coordinates)}."
+			)
 	if unallocated:
-		reasons.append(f"Still short after transfers: {_shortage_text(remaining, outcome.plans[0].units, available)}.")
+		reasons.append(
+			f"Still short after transfers: {_shortage_text(remaining, outcome.plans[0].units, available)}."
+		)
 	return decision
 
 
-def _allocate_at_store(decision: RoutingDecision, store: Candidate, demand: _Demand, units: list[int]) -> None:
+def _allocate_at_store(
+	decision: RoutingDecision, store: Candidate, demand: _Demand, units: list[int]
+) -> None:
 	"""Allocate `units` per item at a pickup store, lines in order; pickup costs handling only."""
 	allocated: dict[str, int] = {}
 	for item, count in enumerate(units):
@@ -927,9 +1097,16 @@ def _allocate_at_store(decision: RoutingDecision, store: Candidate, demand: _Dem
 	order = {line.line_id: n for n, line in enumerate(demand.lines)}
 	decision.allocations.sort(key=lambda row: order[row.line_id])
 	decision.unallocated = {
-		line.line_id: line.qty - allocated.get(line.line_id, 0) for line in demand.lines if line.qty > allocated.get(line.line_id, 0)
+		line.line_id: line.qty - allocated.get(line.line_id, 0)
+		for line in demand.lines
+		if line.qty > allocated.get(line.line_id, 0)
 	}
-	weight = sum(row.qty * line.weight_kg for row in decision.allocations for line in demand.lines if line.line_id == row.line_id)
+	weight = sum(
+		row.qty * line.weight_kg
+		for row in decision.allocations
+		for line in demand.lines
+		if line.line_id == row.line_id
+	)
 	row = WarehouseCost(store.warehouse, 0.0, weight, 0.0, float(store.handling_cost), "pickup")
 	decision.cost = Cost(row.total, 0.0, [row])
 

@@ -9,7 +9,10 @@ def resolve_items(sales_channel: str, lines) -> tuple[dict[str, str], list[str]]
 	"""Map each line's SKU to an Item: its Channel Listing (by variant id, then SKU), else an
 	Item whose code or barcode is the SKU. Returns ({sku: item_code}, [unknown skus])."""
 	skus = sorted({line.sku for line in lines})
-	variant_ids = sorted({line.listing_id for line in lines if line.listing_id})
+	variant_ids = sorted(
+		{line.listing_id for line in lines if line.listing_id}
+		| {line.external_line_id.rpartition(":")[2] for line in lines if line.external_line_id}
+	)
 	listings = frappe.get_all(
 		"Channel Listing",
 		filters={"sales_channel": sales_channel, "item_code": ("is", "set")},
@@ -21,7 +24,9 @@ def resolve_items(sales_channel: str, lines) -> tuple[dict[str, str], list[str]]
 
 	resolved: dict[str, str] = {}
 	for line in lines:
-		item_code = by_variant.get(line.listing_id) if line.listing_id else None
+		# a platform variant id is the sharpest key; Shopee lines carry "item_id:model_id"
+		candidates = [line.listing_id, line.external_line_id.rpartition(":")[2] if line.external_line_id else ""]
+		item_code = next((by_variant[key] for key in candidates if key and key in by_variant), None)
 		resolved[line.sku] = item_code or by_sku.get(line.sku)
 
 	missing = [sku for sku in skus if not resolved.get(sku)]

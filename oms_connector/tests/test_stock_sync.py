@@ -4,19 +4,13 @@ requests the way Lazada does."""
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
-
 import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, nowdate
 
-import oms_connector
 from oms_connector.erp import intake, stock_sync
 from oms_connector.tests import fixtures as fx
-
-sys.path.insert(0, str(Path(oms_connector.__file__).resolve().parent.parent))
-from tests.fakes.lazada_server import FakeLazada  # noqa: E402
+from oms_connector.tests.platform_fakes import FakeLazada
 
 LAZADA = "OMS Test Lazada Stock"
 WEB = "OMS Test Web"
