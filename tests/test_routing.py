@@ -241,6 +241,7 @@ def test_engine_equals_brute_force(req):
 	decision = route(req)
 	plans = brute_force(req)
 	check_decision_is_valid(req, decision)
+	assert decision.optimal
 	if not plans:
 		assert decision.status is RoutingStatus.BACKORDER
 		assert decision.allocations == [] and not decision.shipments
@@ -286,6 +287,78 @@ def test_engine_equals_brute_force(req):
 	again = route(shuffled)
 	assert again.allocations == decision.allocations
 	assert again.reasons == decision.reasons
+
+
+@st.composite
+def bulk_instances(draw):
+	"""Quantities well above what any one warehouse holds: plans of many warehouses."""
+	items = ["A", "B"][: draw(st.integers(1, 2))]
+	lines = [
+		RouteLine(
+			f"L{k}", draw(st.sampled_from(items)), draw(st.integers(3, 14)), draw(st.sampled_from([0.0, 1.0]))
+		)
+		for k in range(draw(st.integers(1, 3)))
+	]
+	candidates = []
+	for k in range(draw(st.integers(3, 10))):
+		point = draw(st.sampled_from(POINTS[1:]))
+		candidates.append(
+			Candidate(
+				warehouse=f"W{k}",
+				stock={item: draw(st.integers(0, 5)) for item in items},
+				lat=point[0],
+				lon=point[1],
+				handling_cost=draw(st.sampled_from([0, 1_000, 2_500])),
+				priority=draw(st.integers(0, 2)),
+			)
+		)
+	return RoutingRequest(
+		lines=lines,
+		destination=draw(st.sampled_from([TO_HANOI, TO_HCMC])),
+		candidates=candidates,
+		cost_model=CostModel(
+			15_000, draw(st.sampled_from([0, 5, 20])), 2_000, draw(st.sampled_from([0, 10_000]))
+		),
+		split_policy=SplitPolicy.FREE,
+		max_shipments=draw(st.sampled_from([None, 3, 5])),
+		allow_partial=draw(st.booleans()),
+		alternatives=draw(st.integers(0, 3)),
+	)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(bulk_instances())
+def test_bulk_orders_equal_brute_force(req):
+	test_engine_equals_brute_force.hypothesis.inner_test(req)
+
+
+def test_bulk_order_needing_many_warehouses_is_fast():
+	rng = random.Random(1)
+	candidates = [
+		Candidate(
+			f"WH{n:03d}", {"BULK": rng.randint(1, 30)}, rng.uniform(8.6, 23.3), rng.uniform(102.2, 109.4)
+		)
+		for n in range(200)
+	]
+	started = time.perf_counter()
+	decision = route(request([RouteLine("1", "BULK", 500, 1.0)], candidates, split_policy=SplitPolicy.FREE))
+	assert decision.status is RoutingStatus.ALLOCATED and len(decision.shipments) >= 17
+	assert time.perf_counter() - started < 2  # took ~0.04 s; exponential search would take hours
+
+
+def test_search_budget_is_a_safety_valve(monkeypatch):
+	"""Masses of interchangeable warehouses: past the budget the best plan found is returned, flagged."""
+	from oms_connector.domain import routing
+
+	candidates = [wh(f"W{n:03d}", {"A": 10}, HOAN_KIEM) for n in range(60)]
+	lines = [RouteLine("1", "A", 40)]
+	exact = route(request(lines, candidates, split_policy=SplitPolicy.FREE))
+	assert exact.optimal and exact.shipments == ["W000", "W001", "W002", "W003"]
+	monkeypatch.setattr(routing, "SEARCH_BUDGET", 500)
+	cut_short = route(request(lines, candidates, split_policy=SplitPolicy.FREE))
+	assert not cut_short.optimal
+	assert cut_short.status is RoutingStatus.ALLOCATED and cut_short.cost.total == exact.cost.total
+	assert any(reason.startswith("Search stopped after") for reason in cut_short.reasons)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -48,3 +48,16 @@ def stock_warnings(sales_channel: str, lines: str | list) -> list[str]:
 	if isinstance(lines, str):
 		lines = json.loads(lines)
 	return stock_check.shortfalls(sales_channel, lines)
+
+
+@frappe.whitelist()
+def reroute_order(name: str, reject_warehouse: str | None = None) -> str:
+	"""Route an unshipped order again; with `reject_warehouse`, that warehouse is left out from now on."""
+	frappe.has_permission("Channel Order", "write", doc=name, throw=True)
+	frappe.has_permission("Sales Order", "cancel", throw=True)
+	if reject_warehouse:
+		rejected = frappe.db.get_value("Channel Order", name, "rejected_warehouses") or ""
+		if reject_warehouse not in rejected.split("\n"):
+			rejected = "\n".join(filter(None, [*rejected.split("\n"), reject_warehouse]))
+			frappe.db.set_value("Channel Order", name, "rejected_warehouses", rejected)
+	return intake.process_order(name, reroute=True)

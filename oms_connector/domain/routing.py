@@ -70,6 +70,10 @@ from .geo import EARTH_RADIUS_KM, Location, haversine_km, province_by_code
 
 # Costs are compared as integers in 1/10,000 of the currency: exact ties, exact monotone bounds.
 COST_SCALE = 10_000
+# Safety valve: candidate evaluations one search may make. Real orders need a few hundred to a
+# few thousand; only masses of interchangeable warehouses (same cost, priority and stock, many
+# of them needed) come near it. Past it the best plan found is returned, marked not optimal.
+SEARCH_BUDGET = 2_000_000
 
 
 class SplitPolicy(str, Enum):
@@ -196,6 +200,7 @@ class RoutingDecision:
 	reasons: list[str] = field(default_factory=list)
 	pickup_store: str | None = None  # where the customer collects (may differ from the request)
 	distance_known: bool = False
+	optimal: bool = True  # False only if the search hit SEARCH_BUDGET (see reasons)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -350,15 +355,24 @@ def _prepare_options(
 	return _Options(rows, distance_known, no_coordinates)
 
 
-class _TopPlans:
-	"""The `keep` best plans seen so far, best first."""
+class _BudgetExhausted(Exception):
+	pass
 
-	__slots__ = ("keep", "keys", "plans")
+
+class _TopPlans:
+	"""The `keep` best plans seen so far, best first, and the search effort spent."""
+
+	__slots__ = ("keep", "keys", "plans", "steps")
 
 	def __init__(self, keep: int):
 		self.keep = keep
 		self.keys: list[tuple] = []
 		self.plans: list[_Plan] = []
+		self.steps = 0
+
+	def check(self) -> None:
+		if self.steps > SEARCH_BUDGET:
+			raise _BudgetExhausted
 
 	def add(self, key: tuple, members: tuple[int, ...], units: list[int]) -> None:
 		keys = self.keys
@@ -392,11 +406,12 @@ def _suffix_min_priority(options: _Options) -> list[int]:
 
 def _search_complete(
 	options: _Options, target: list[int], max_size: int, penalty: int, weight_cost: int, keep: int
-) -> list[_Plan]:
-	"""The `keep` best plans that allocate exactly `target` per item (so all ship the same weight)."""
+) -> tuple[list[_Plan], bool]:
+	"""The `keep` best plans that allocate exactly `target` per item (so all ship the same weight),
+	and whether the search finished (False: SEARCH_BUDGET ran out)."""
 	count = options.count
 	if not count or max_size < 1:
-		return []
+		return [], True
 	fixed, priority, names, stocks = options.fixed, options.priority, options.names, options.stocks
 	top = _TopPlans(keep)
 	keys = top.keys
@@ -410,11 +425,11 @@ def _search_complete(
 		if all(map(operator.ge, stocks[k], target)):
 			top.add((units_key, cost, 1, priority[k], (names[k],)), (k,), list(target))
 	if max_size == 1:
-		return top.plans
+		return top.plans, True
 
 	# Pass 2, two or more warehouses: set-cover branching with branch and bound.
 	if count < 2 or (len(keys) >= keep and weight_cost + fixed[0] + fixed[1] + penalty > keys[-1][1]):
-		return top.plans  # even the two cheapest warehouses together cost more
+		return top.plans, True  # even the two cheapest warehouses together cost more
 	item_count = len(target)
 	masks = _item_masks(options)
 	covering_memo: dict[int, list[int]] = {}
@@ -429,6 +444,52 @@ def _search_complete(
 	holder_count = [len(covering(1 << item)) for item in range(item_count)]
 	in_plan = [False] * count
 	excluded = [False] * count  # explored in an earlier sibling branch: plans with it are done
+	most_held = [max(column) for column in zip(*stocks)]
+	by_unit_cost: list[list[int]] = []  # per item, lazily: holders by (fixed + penalty) per unit held
+	largest: list[list[int]] = []  # per item, lazily: _largest_stock_sums
+
+	def fits(deficit: list[int], slots: int) -> bool:
+		"""Can `slots` more warehouses possibly cover deficit? (Only asked when one cannot.)"""
+		if not largest:
+			largest.extend(_largest_stock_sums(options))
+		return _fewest_warehouses(deficit, largest) <= slots
+
+	if any(map(operator.gt, target, most_held)) and not fits(target, max_size):
+		return top.plans, True  # not even the largest stocks fit in the shipments allowed
+
+	def holders_by_unit_cost(item: int) -> list[int]:
+		if not by_unit_cost:
+			for each in range(item_count):
+				holders = covering(1 << each)
+				by_unit_cost.append(
+					sorted(holders, key=lambda k: ((fixed[k] + penalty) / stocks[k][each], k))
+				)
+		return by_unit_cost[item]
+
+	def cover_bound(deficit: list[int]) -> int | None:
+		"""A lower bound on what covering `deficit` from the options still free adds to the cost
+		(None: it cannot be covered). Per item, the fractional relaxation: holders taken cheapest
+		per unit first, the last one in part; the true cover costs at least that. Only worth it
+		when some item needs more than any one warehouse holds, i.e. 2+ more shipments."""
+		bound = 0
+		for item, need in enumerate(deficit):
+			if need <= most_held[item]:
+				continue
+			spent = 0
+			for k in holders_by_unit_cost(item):
+				if in_plan[k] or excluded[k]:
+					continue
+				have = stocks[k][item]
+				if have >= need:
+					spent += (fixed[k] + penalty) * need // have  # floor: still a lower bound
+					need = 0
+					break
+				spent += fixed[k] + penalty
+				need -= have
+			if need:
+				return None
+			bound = max(bound, spent)
+		return bound
 
 	def irredundant(members: list[int]) -> bool:
 		"""No member could be dropped: such plans are strictly worse than the plan without it."""
@@ -441,7 +502,15 @@ def _search_complete(
 				return False
 		return True
 
-	def visit(members: list[int], deficit: list[int], deficit_mask: int, cost: int, prio: int) -> None:
+	def visit(
+		members: list[int],
+		deficit: list[int],
+		deficit_mask: int,
+		cost: int,
+		prio: int,
+		parent_pool: list[int] | None = None,
+		parent_position: int = -1,
+	) -> None:
 		size = len(members) + 1
 		last = size >= max_size
 		if last:
@@ -452,25 +521,40 @@ def _search_complete(
 				(item for item in range(item_count) if deficit[item]), key=holder_count.__getitem__
 			)
 			pool = covering(1 << scarcest)
+		# A bulk quantity that needs several more warehouses: try the cheapest per unit held first,
+		# which finds good plans early (and then a tight bound); otherwise rank order, which lets
+		# the scan stop at the first warehouse that cannot beat the plans known.
+		bulk = not last and deficit[scarcest] > most_held[scarcest]
+		if bulk:
+			pool = holders_by_unit_cost(scarcest)
+		top.check()
+		# Branching on the parent's pool again: everything before the parent's warehouse is in the
+		# plan, explored already, or was too dear for the parent (so for us too). Start after it.
+		start = parent_position + 1 if pool is parent_pool else 0
 		tried = []
-		for k in pool:
+		examined = 0
+		for position in range(start, len(pool)):
+			examined += 1
+			k = pool[position]
 			if in_plan[k] or excluded[k]:
 				continue
 			new_cost = cost + fixed[k] + penalty
 			new_prio = prio + priority[k]
 			if len(keys) >= keep:
-				# The pool is in rank order: this plan's key, and any plan built on it, only grows with k.
+				# In rank order this plan's key, and any plan built on it, only grows with k.
 				worst = keys[-1]
 				if new_cost > worst[1]:
+					if bulk:
+						continue
 					break
 				if new_cost == worst[1]:
 					tail = (size, new_prio)
-					if tail > worst[2:4]:
-						break
-					if (
+					if tail > worst[2:4] or (
 						tail == worst[2:4]
 						and tuple(sorted([names[j] for j in members] + [names[k]])) > worst[4]
 					):
+						if bulk:
+							continue
 						break
 			if last:
 				if all(map(operator.ge, stocks[k], deficit)):
@@ -489,7 +573,15 @@ def _search_complete(
 					if need:
 						new_mask |= 1 << item
 				in_plan[k] = True
-				visit(members + [k], new_deficit, new_mask, new_cost, new_prio)
+				promising = True
+				if any(map(operator.gt, new_deficit, most_held)):  # needs 2+ more warehouses
+					if not fits(new_deficit, max_size - size):
+						promising = False
+					elif len(keys) >= keep:
+						more = cover_bound(new_deficit)
+						promising = more is not None and new_cost + more <= keys[-1][1]
+				if promising:
+					visit(members + [k], new_deficit, new_mask, new_cost, new_prio, pool, position)
 				in_plan[k] = False
 			elif size > 1:  # single warehouses were all seen in pass 1
 				plan = sorted(members + [k])
@@ -503,9 +595,30 @@ def _search_complete(
 			tried.append(k)
 		for k in tried:
 			excluded[k] = False
+		top.steps += examined
 
-	visit([], list(target), (1 << item_count) - 1, weight_cost - penalty, 0)
-	return top.plans
+	try:
+		visit([], list(target), (1 << item_count) - 1, weight_cost - penalty, 0)
+	except _BudgetExhausted:
+		return top.plans, False
+	return top.plans, True
+
+
+def _largest_stock_sums(options: _Options) -> list[list[int]]:
+	"""Per item, sums of its 0, 1, 2, ... largest stocks: the most m warehouses can hold of it."""
+	sums = []
+	for column in zip(*options.stocks):
+		sums.append([0, *itertools.accumulate(sorted(column, reverse=True))])
+	return sums
+
+
+def _fewest_warehouses(deficit: list[int], largest_sums: list[list[int]]) -> int:
+	"""How many warehouses covering `deficit` takes at least (more than exist: impossible)."""
+	fewest = 0
+	for need, sums in zip(deficit, largest_sums):
+		if need:
+			fewest = max(fewest, bisect.bisect_left(sums, need))
+	return fewest
 
 
 def _item_masks(options: _Options) -> list[int]:
@@ -519,22 +632,26 @@ def _item_masks(options: _Options) -> list[int]:
 
 def _search_most_units(
 	options: _Options, demand: _Demand, max_size: int, penalty: int, per_kg: float, keep: int
-) -> list[_Plan]:
-	"""The `keep` best plans by (most units, then cost) when no plan can reach the target.
+) -> tuple[list[_Plan], bool]:
+	"""The `keep` best plans by (most units, then cost) when no plan can reach the target, and
+	whether the search finished.
 
 	Only reached when the shipment limit, not stock, is what stops a complete plan (the caller
-	first tries to reach everything the eligible warehouses hold), so the search is shallow.
+	first tries to reach everything the eligible warehouses hold). Depth first over subsets of at
+	most max_size warehouses, those contributing most units first so that the first plans found
+	are near the most units possible; a branch is cut when even the largest stocks left could not
+	lift it past the plans known, or it cannot be cheaper at equal units.
 	"""
 	count = options.count
 	if not count or max_size < 1:
-		return []
+		return [], True
 	fixed, priority, names, stocks = options.fixed, options.priority, options.names, options.stocks
 	total_units = demand.total_units
 	gain = [sum(min(need, have) for need, have in zip(demand.qty, stock)) for stock in stocks]
-	suffix_stock = _suffix_sums(options)
-	suffix_min_priority = _suffix_min_priority(options)
-	suffix_max_gain = list(itertools.accumulate(reversed(gain), max))
-	suffix_max_gain.reverse()
+	order = sorted(range(count), key=lambda k: (-gain[k], k))  # most units first, then rank
+	largest = _largest_stock_sums(options)
+	lowest_fixed = min(fixed)
+	lowest_priority = min(priority)
 	top = _TopPlans(keep)
 	keys = top.keys
 
@@ -542,10 +659,20 @@ def _search_most_units(
 		return _scaled(per_kg * demand.weight_of([need - left for need, left in zip(demand.qty, deficit)]))
 
 	def visit(
-		start: int, members: tuple[int, ...], deficit: list[int], units: int, fixed_cost: int, prio: int
+		start: int, members: list[int], deficit: list[int], units: int, fixed_cost: int, prio: int
 	) -> None:
 		size = len(members) + 1
-		for k in range(start, count):
+		top.check()
+		# No child (nor anything built on it) can add more than its own units plus the largest
+		# stocks for the slots after it; `order` has units descending, so stop once that falls short.
+		rest = sum(
+			min(need, sums[min(max_size - size, len(sums) - 1)]) for need, sums in zip(deficit, largest)
+		)
+		for position in range(start, count):
+			top.steps += 1
+			k = order[position]
+			if len(keys) >= keep and units + gain[k] + rest < -keys[-1][0]:
+				break
 			new_deficit = [need - have if need > have else 0 for need, have in zip(deficit, stocks[k])]
 			new_units = total_units - sum(new_deficit)
 			if new_units == units:
@@ -553,42 +680,42 @@ def _search_most_units(
 			new_fixed = fixed_cost + fixed[k] + (penalty if members else 0)
 			new_prio = prio + priority[k]
 			current_weight = weight_cost(new_deficit)
-			new_members = members + (k,)
-			key = (
-				-new_units,
-				new_fixed + current_weight,
-				size,
-				new_prio,
-				tuple(sorted(names[j] for j in new_members)),
-			)
-			top.add(key, new_members, [need - left for need, left in zip(demand.qty, new_deficit)])
-			if new_units == total_units or size >= max_size or k + 1 >= count:
+			plan = sorted(members + [k])  # rank order: the fill order
+			key = (-new_units, new_fixed + current_weight, size, new_prio, tuple(names[j] for j in plan))
+			top.add(key, tuple(plan), [need - left for need, left in zip(demand.qty, new_deficit)])
+			if new_units == total_units or size >= max_size or position + 1 >= count:
 				continue
 			if len(keys) >= keep:
-				coverable = sum(min(need, column[k + 1]) for need, column in zip(new_deficit, suffix_stock))
-				most_units = new_units + min(coverable, (max_size - size) * suffix_max_gain[k + 1])
+				slots = max_size - size
+				most_units = new_units + sum(
+					min(need, sums[min(slots, len(sums) - 1)]) for need, sums in zip(new_deficit, largest)
+				)
 				# Adding warehouses only adds units, weight and fixed costs.
 				bound = (
 					-most_units,
-					new_fixed + fixed[k + 1] + penalty + current_weight,
+					new_fixed + lowest_fixed + penalty + current_weight,
 					size + 1,
-					new_prio + suffix_min_priority[k + 1],
+					new_prio + lowest_priority,
 				)
 				if bound > keys[-1][:4]:
 					continue
-			visit(k + 1, new_members, new_deficit, new_units, new_fixed, new_prio)
+			visit(position + 1, members + [k], new_deficit, new_units, new_fixed, new_prio)
 
-	visit(0, (), list(demand.qty), 0, 0, 0)
-	return top.plans
+	try:
+		visit(0, [], list(demand.qty), 0, 0, 0)
+	except _BudgetExhausted:
+		return top.plans, False
+	return top.plans, True
 
 
 class _Outcome:
 	"""Result of planning shipments from options to one point."""
 
-	def __init__(self, plans: list[_Plan], complete: bool, limit: int):
+	def __init__(self, plans: list[_Plan], complete: bool, limit: int, optimal: bool = True):
 		self.plans = plans
-		self.complete = complete
-		self.limit = limit
+		self.complete = complete  # the plans allocate the whole order
+		self.limit = limit  # the most shipments that were allowed
+		self.optimal = optimal  # False: SEARCH_BUDGET ran out, plans are the best found
 
 
 def _plan_shipments(
@@ -602,19 +729,21 @@ def _plan_shipments(
 ) -> _Outcome:
 	penalty = _scaled(split_penalty)
 	weight_cost = _scaled(model.per_kg * demand.weight_of(demand.qty))
-	plans = _search_complete(options, demand.qty, limit, penalty, weight_cost, keep)
+	plans, optimal = _search_complete(options, demand.qty, limit, penalty, weight_cost, keep)
 	if plans or not allow_partial:
-		return _Outcome(plans, bool(plans), limit)
+		return _Outcome(plans, bool(plans), limit, optimal)
 	# Reach what the eligible warehouses hold together, if the limit allows, at least cost.
 	capped = [min(need, have) for need, have in zip(demand.qty, options.available(len(demand.qty)))]
 	if not any(capped):
-		return _Outcome([], False, limit)
+		return _Outcome([], False, limit, optimal)
 	if capped != demand.qty:
 		weight_cost = _scaled(model.per_kg * demand.weight_of(capped))
-		plans = _search_complete(options, capped, limit, penalty, weight_cost, keep)
+		plans, finished = _search_complete(options, capped, limit, penalty, weight_cost, keep)
 		if plans:
-			return _Outcome(plans, False, limit)
-	return _Outcome(_search_most_units(options, demand, limit, penalty, model.per_kg, keep), False, limit)
+			return _Outcome(plans, False, limit, optimal and finished)
+		optimal = optimal and finished
+	plans, finished = _search_most_units(options, demand, limit, penalty, model.per_kg, keep)
+	return _Outcome(plans, False, limit, optimal and finished)
 
 
 def _materialise(
@@ -737,6 +866,13 @@ def _shortage_text(demand: _Demand, allocated: list[int], available: list[int] |
 	return "; ".join(parts)
 
 
+def _gave_up() -> str:
+	return (
+		f"Search stopped after {SEARCH_BUDGET:,} steps (very many equally good combinations of "
+		"warehouses): this is the best plan found, not proven the cheapest."
+	)
+
+
 def _tie_reason(chosen: _Plan, runner_up: _Plan) -> str | None:
 	if chosen.key[1] != runner_up.key[1] or chosen.key[0] != runner_up.key[0]:
 		return None
@@ -837,7 +973,7 @@ def _route_delivery(request: RoutingRequest) -> RoutingDecision:
 	if policy is SplitPolicy.WHEN_NEEDED and limit > 1:
 		# One shipment if any single warehouse can fill the order; only then look further.
 		weight_cost = _scaled(model.per_kg * demand.weight_of(demand.qty))
-		singles = _search_complete(options, demand.qty, 1, 0, weight_cost, keep)
+		singles, _ = _search_complete(options, demand.qty, 1, 0, weight_cost, keep)  # a scan: always finishes
 		if singles:
 			outcome = _Outcome(singles, True, 1)
 	if outcome is None:
@@ -846,8 +982,13 @@ def _route_delivery(request: RoutingRequest) -> RoutingDecision:
 		)
 
 	decision = RoutingDecision(
-		status=RoutingStatus.BACKORDER, reasons=reasons, distance_known=options.distance_known
+		status=RoutingStatus.BACKORDER,
+		reasons=reasons,
+		distance_known=options.distance_known,
+		optimal=outcome.optimal,
 	)
+	if not outcome.optimal:
+		reasons.append(_gave_up())
 	if not outcome.plans:
 		available = options.available(len(demand.qty))
 		decision.unallocated = {line.line_id: line.qty for line in demand.lines}
@@ -950,8 +1091,8 @@ def _route_pickup(request: RoutingRequest) -> RoutingDecision:
 	elif not store_open:
 		cannot = f"{store_name} has no capacity left today"
 	else:
-		kept = [min(have, need) for have, need in zip(store_stock, demand.qty)]
-		cannot = f"{store_name} cannot fill the order ({_shortage_text(demand, kept)})"
+		store_has = [min(have, need) for have, need in zip(store_stock, demand.qty)]
+		cannot = f"{store_name} cannot fill the order ({_shortage_text(demand, store_has)})"
 
 	if fallback is PickupFallback.NEAREST_PICKUP_STORE:
 		stores = []
@@ -1033,6 +1174,9 @@ def _route_pickup(request: RoutingRequest) -> RoutingDecision:
 		options, remaining, model, 0.0, max(1, options.count), request.allow_partial, keep
 	)
 	available = options.available(len(remaining.qty))
+	decision.optimal = outcome.optimal
+	if not outcome.optimal:
+		reasons.append(_gave_up())
 	if not outcome.plans and not (request.allow_partial and any(held)):
 		decision.unallocated = {line.line_id: line.qty for line in demand.lines}
 		reasons.append(f"{cannot}, and the other warehouses cannot make up the difference.")

@@ -96,11 +96,18 @@ def document_rows(documents: dict[str, list]) -> list[dict]:
 # --- the Sales Order ---------------------------------------------------------------------
 
 
-def choose_warehouses(doc, channel, order: ChannelOrder, item_codes: dict) -> dict[str, list[tuple[str, Decimal]]]:
-	"""Which warehouse ships how much of each line: the routing engine's plan."""
-	from oms_connector.erp.routing import route_channel_order
-
-	return route_channel_order(doc, channel, order, item_codes)
+def withdraw_sales_order_for_rerouting(doc) -> None:
+	"""Cancel the order's unshipped Sales Order so routing can make its amendment."""
+	for so in _submitted_sales_orders(doc.name):
+		if frappe.db.exists("Delivery Note Item", {"against_sales_order": so.name, "docstatus": 1}):
+			frappe.throw(f"Sales Order {so.name} has shipped; it can no longer be re-routed")
+		sales_order = frappe.get_doc("Sales Order", so.name)
+		sales_order.flags.ignore_permissions = True
+		sales_order.cancel()
+		# unlinked, so the lifecycle sees no Sales Order yet; the amendment keeps the trail
+		frappe.db.set_value("Sales Order", so.name, LINK_FIELD, None, update_modified=False)
+		doc.flags.amended_from = so.name
+	doc.sales_order = None
 
 
 def _split_line_discount(line, currency: str) -> tuple[Decimal, Decimal]:
@@ -148,6 +155,10 @@ def create_sales_order(doc, channel, order: ChannelOrder, customer, address, ite
 	)
 	if channel.cost_center:
 		so.cost_center = channel.cost_center
+	if doc.flags.get("amended_from"):
+		so.amended_from = doc.flags.amended_from
+	if frappe.db.get_single_value("Stock Settings", "enable_stock_reservation"):
+		so.reserve_stock = 1  # ERPNext makes Stock Reservation Entries for the routed rows
 
 	order_level_discount = order.order_discount
 	for line in order.lines:

@@ -24,7 +24,7 @@ from oms_connector.domain.lifecycle import (
 )
 from oms_connector.domain.normalize import order_to_dict
 from oms_connector.domain.order import ChannelOrder, InvalidOrder
-from oms_connector.erp import documents, items, parties, platforms
+from oms_connector.erp import documents, items, parties, platforms, routing
 
 EVENT_DOCTYPE = "Channel Order Event"
 
@@ -140,8 +140,12 @@ def current_order(doc, platform: str) -> ChannelOrder:
 	return latest
 
 
-def process_order(name: str) -> str:
-	"""Bring one Channel Order's ERPNext documents up to what the channel reported. Returns its status."""
+def process_order(name: str, reroute: bool = False) -> str:
+	"""Bring one Channel Order's ERPNext documents up to what the channel reported. Returns its status.
+
+	`reroute` replaces an unshipped Sales Order with a freshly routed one (an amendment); if that
+	fails, the old one stays, as everything this attempt did is rolled back.
+	"""
 	frappe.db.sql("select name from `tabChannel Order` where name=%s for update", name)
 	doc = frappe.get_doc("Channel Order", name)
 	channel = frappe.get_doc("Sales Channel", doc.sales_channel)
@@ -149,6 +153,8 @@ def process_order(name: str) -> str:
 	try:
 		order = current_order(doc, channel.platform)
 		_copy_order_fields(doc, order)
+		if reroute:
+			documents.withdraw_sales_order_for_rerouting(doc)
 		_apply_plan(doc, channel, order)
 		doc.error = ""
 	except HoldOrder as exc:
@@ -252,7 +258,10 @@ def _create_sales_order(doc, channel, order: ChannelOrder) -> None:
 	customer, address = parties.ensure_customer(channel, order)
 	doc.customer = customer
 	doc.shipping_address = address
-	warehouses = documents.choose_warehouses(doc, channel, order, item_codes)
+	try:
+		warehouses = routing.route_channel_order(doc, channel, order, item_codes)
+	except routing.OutOfStock as exc:
+		raise HoldOrder(str(exc)) from None
 	for row, line in zip(doc.items, order.lines):
 		row.warehouse = ", ".join(warehouse for warehouse, _qty in warehouses.get(line.sku, []))[:140]
 	documents.create_sales_order(doc, channel, order, customer, address, item_codes, warehouses)

@@ -168,13 +168,22 @@ def reconcile_channel(channel: str, trigger: str = "Reconciliation", connector_f
 
 def reconcile_all_channels() -> None:
 	for channel in stock_channels():
-		frappe.enqueue(
-			"oms_connector.erp.stock_sync.reconcile_channel",
-			queue="long",
-			job_id=f"oms-stock-reconcile-{channel}",
-			deduplicate=True,
-			channel=channel,
-		)
+		enqueue_reconcile(channel)
+
+
+def enqueue_reconcile(channel: str, trigger: str = "Reconciliation", progress: bool = False) -> None:
+	if not stock_channels(channel):
+		return
+	frappe.enqueue(
+		"oms_connector.erp.stock_sync.reconcile_channel",
+		queue="long",
+		job_id=f"oms-stock-reconcile-{channel}",
+		deduplicate=True,
+		enqueue_after_commit=True,
+		channel=channel,
+		trigger=trigger,
+		progress=progress,
+	)
 
 
 # --- computing and pushing ---------------------------------------------------------------

@@ -71,10 +71,11 @@ def get_custom_fields() -> dict[str, list[dict]]:
 			{"fieldname": "oms_province", "label": "Province", "fieldtype": "Data", "insert_after": "oms_longitude", "description": "Used for distance when no coordinates are set."},
 			{"fieldname": "oms_routing_priority", "label": "Routing Priority", "fieldtype": "Int", "default": "10", "insert_after": "oms_province", "description": "Lower wins a tie."},
 			{"fieldname": "oms_column", "fieldtype": "Column Break", "insert_after": "oms_routing_priority"},
-			{"fieldname": "oms_can_ship", "label": "Ships to Customers", "fieldtype": "Check", "default": "1", "insert_after": "oms_column"},
-			{"fieldname": "oms_is_store", "label": "Is a Store", "fieldtype": "Check", "insert_after": "oms_can_ship"},
+			{"fieldname": "oms_is_store", "label": "Is a Store", "fieldtype": "Check", "insert_after": "oms_column"},
 			{"fieldname": "oms_pickup", "label": "Offers Store Pickup", "fieldtype": "Check", "insert_after": "oms_is_store"},
-			{"fieldname": "oms_daily_capacity", "label": "Daily Order Capacity", "fieldtype": "Int", "insert_after": "oms_pickup", "description": "0 = no limit."},
+			# phrased as an exception so warehouses that existed before the app still ship
+			{"fieldname": "oms_pickup_only", "label": "Pickup Only (Does Not Ship)", "fieldtype": "Check", "insert_after": "oms_pickup"},
+			{"fieldname": "oms_daily_capacity", "label": "Daily Order Capacity", "fieldtype": "Int", "insert_after": "oms_pickup_only", "description": "0 = no limit."},
 			{"fieldname": "oms_handling_cost", "label": "Handling Cost per Order", "fieldtype": "Currency", "insert_after": "oms_daily_capacity"},
 		],
 	}

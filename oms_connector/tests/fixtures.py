@@ -134,11 +134,19 @@ def actual_qty(item_code: str, warehouse: str) -> float:
 	return flt(frappe.db.get_value("Bin", {"item_code": item_code, "warehouse": warehouse}, "actual_qty"))
 
 
+def free_qty(item_code: str, warehouse: str) -> float:
+	"""What new orders can still take: on hand less what open Sales Orders reserve."""
+	actual, reserved = frappe.db.get_value(
+		"Bin", {"item_code": item_code, "warehouse": warehouse}, ["actual_qty", "reserved_qty"]
+	) or (0, 0)
+	return flt(actual) - flt(reserved)
+
+
 def set_stock(item_code: str, warehouse: str, qty: float) -> None:
-	"""Top the warehouse up to at least `qty` (tests only ever need enough)."""
-	have = actual_qty(item_code, warehouse)
-	if have < qty:
-		add_stock(item_code, warehouse, qty - have)
+	"""Top the warehouse up so at least `qty` is free for new orders (earlier runs' orders stay open)."""
+	free = free_qty(item_code, warehouse)
+	if free < qty:
+		add_stock(item_code, warehouse, qty - free)
 
 
 def ensure_basics() -> dict:

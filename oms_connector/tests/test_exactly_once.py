@@ -39,6 +39,7 @@ class TestExactlyOnce(FrappeTestCase):
 		worker_b = [confirmed if i % 2 else shipped for i in range(DELIVERIES_PER_WORKER)]
 		errors = run_workers(deliver, [(worker_a,), (worker_b,)])
 		self.assertEqual(errors, [])
+		frappe.db.rollback()  # a fresh snapshot: the workers committed on their own connections
 
 		name = intake.channel_order_name(CHANNEL, order_id)
 		self.assertEqual(frappe.db.count("Channel Order", {"external_order_id": order_id}), 1)

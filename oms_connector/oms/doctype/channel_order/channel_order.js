@@ -29,6 +29,26 @@ frappe.ui.form.on("Channel Order", {
 					.then(() => frm.reload_doc())
 			, __("Platform"));
 		}
+		if (frm.doc.status === "Ordered") {
+			frm.add_custom_button(__("Re-route"), () =>
+				frappe
+					.call("oms_connector.api.orders.reroute_order", { name: frm.doc.name })
+					.then(() => frm.reload_doc())
+			, __("Routing"));
+			frm.add_custom_button(__("Warehouse Rejects"), () => {
+				frappe.prompt(
+					{ fieldname: "warehouse", fieldtype: "Link", options: "Warehouse", label: __("Warehouse"), reqd: 1 },
+					(values) =>
+						frappe
+							.call("oms_connector.api.orders.reroute_order", {
+								name: frm.doc.name,
+								reject_warehouse: values.warehouse,
+							})
+							.then(() => frm.reload_doc()),
+					__("Which warehouse cannot fulfil this order?")
+				);
+			}, __("Routing"));
+		}
 		if (frm.doc.sales_order) {
 			frm.add_custom_button(__("Sales Order"), () =>
 				frappe.set_route("Form", "Sales Order", frm.doc.sales_order)

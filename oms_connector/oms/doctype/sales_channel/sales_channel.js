@@ -7,6 +7,7 @@ oms_connector.sales_channel.MARKETPLACES = ["Shopee", "Lazada", "TikTok Shop"];
 
 frappe.ui.form.on("Sales Channel", {
 	refresh(frm) {
+		oms_connector.sales_channel.add_stock_actions(frm);
 		oms_connector.sales_channel.show_connection_status(frm);
 		oms_connector.sales_channel.add_marketplace_actions(frm);
 	},
@@ -81,4 +82,22 @@ oms_connector.sales_channel.add_marketplace_actions = function (frm) {
 		},
 		group
 	);
+};
+
+oms_connector.sales_channel.add_stock_actions = function (frm) {
+	if (frm.is_new() || !oms_connector.sales_channel.is_marketplace(frm) || !frm.doc.sync_stock) return;
+	frm.add_custom_button(__("Sync Stock Now"), () =>
+		frappe
+			.call("oms_connector.api.stock.sync_stock_now", { channel: frm.doc.name })
+			.then(() => frappe.show_alert(__("Stock push started; progress shows here")))
+	, __("Stock"));
+	frm.add_custom_button(__("Push Log"), () =>
+		frappe.set_route("List", "Stock Push Log", { sales_channel: frm.doc.name })
+	, __("Stock"));
+	if (frm.doc.stock_push_failures) {
+		frm.dashboard.add_comment(
+			__("{0} listings failed to push in the last run; they are retried on the next run.", [frm.doc.stock_push_failures]),
+			"orange", true
+		);
+	}
 };

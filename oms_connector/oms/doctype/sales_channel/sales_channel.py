@@ -13,3 +13,16 @@ class SalesChannel(Document):
 			frappe.throw(_("The shipping fee item must not be a stock item"))
 		if not 0 <= (self.stock_share_percent or 0) <= 100:
 			frappe.throw(_("Share of stock must be between 0 and 100%"))
+
+	def on_update(self):
+		before = self.get_doc_before_save()
+		stock_fields = ("stock_buffer", "stock_share_percent", "sync_stock", "enabled")
+		warehouses = [row.warehouse for row in self.warehouses]
+		if (
+			not before
+			or any(before.get(field) != self.get(field) for field in stock_fields)
+			or [row.warehouse for row in before.warehouses] != warehouses
+		):
+			from oms_connector.erp.stock_sync import enqueue_reconcile
+
+			enqueue_reconcile(self.name)
