@@ -150,6 +150,7 @@ def process_order(name: str, reroute: bool = False) -> str:
 	doc = frappe.get_doc("Channel Order", name)
 	channel = frappe.get_doc("Sales Channel", doc.sales_channel)
 	frappe.db.savepoint("oms_process")
+	order = None
 	try:
 		order = current_order(doc, channel.platform)
 		_copy_order_fields(doc, order)
@@ -158,13 +159,13 @@ def process_order(name: str, reroute: bool = False) -> str:
 		_apply_plan(doc, channel, order)
 		doc.error = ""
 	except HoldOrder as exc:
-		return _record_failure(name, "Held", str(exc))
+		return _record_failure(name, "Held", str(exc), order)
 	except InvalidOrder as exc:
 		return _record_failure(name, "Error", f"Invalid payload: {exc}")
 	except Exception as exc:
 		frappe.log_error(title=f"OMS: processing {name} failed", reference_doctype="Channel Order", reference_name=name)
 		message = frappe.utils.strip_html(str(exc)) or exc.__class__.__name__
-		return _record_failure(name, "Error", f"{exc.__class__.__name__}: {message}")
+		return _record_failure(name, "Error", f"{exc.__class__.__name__}: {message}", order)
 	doc.attempts = (doc.attempts or 0) + 1
 	doc.last_attempt_at = now_datetime()
 	doc.flags.ignore_links = True
@@ -172,11 +173,13 @@ def process_order(name: str, reroute: bool = False) -> str:
 	return doc.status
 
 
-def _record_failure(name: str, status: str, reason: str) -> str:
-	"""Undo this attempt's documents, keep the payload, say why."""
+def _record_failure(name: str, status: str, reason: str, order: ChannelOrder | None = None) -> str:
+	"""Undo this attempt's documents, keep the payload and what could be read of it, say why."""
 	frappe.db.rollback(save_point="oms_process")
 	frappe.message_log = []  # messages of the failed attempt belong to the rolled-back work
 	doc = frappe.get_doc("Channel Order", name)
+	if order is not None:
+		_copy_order_fields(doc, order)
 	doc.status = status
 	doc.error = reason
 	doc.attempts = (doc.attempts or 0) + 1
@@ -265,6 +268,18 @@ def _create_sales_order(doc, channel, order: ChannelOrder) -> None:
 	for row, line in zip(doc.items, order.lines):
 		row.warehouse = ", ".join(warehouse for warehouse, _qty in warehouses.get(line.sku, []))[:140]
 	documents.create_sales_order(doc, channel, order, customer, address, item_codes, warehouses)
+
+
+def held_for_stock(item_codes) -> list[str]:
+	"""Orders held for lack of one of these items (the reason names the items short)."""
+	held = frappe.get_all(
+		"Channel Order",
+		filters={"status": "Held", "error": ("like", "Out of stock%")},
+		fields=["name", "error"],
+		order_by="creation asc",
+		limit=500,
+	)
+	return [row.name for row in held if any(f"{item} short" in row.error for item in item_codes)]
 
 
 def retry_order(name: str) -> str:

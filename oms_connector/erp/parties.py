@@ -67,7 +67,18 @@ def _create_customer(channel, order: ChannelOrder, buyer_key: str | None) -> str
 		}
 	)
 	customer.flags.ignore_mandatory = True
-	customer.insert(ignore_permissions=True)
+	# Customers may be named after the buyer ("Name - 2", "Name - 3"...), numbered from what this
+	# transaction can see: two workers creating the same name at once collide, so the one that
+	# lost takes a name no one else can be taking.
+	frappe.db.savepoint("oms_customer")
+	try:
+		customer.insert(ignore_permissions=True)
+	except frappe.DuplicateEntryError:
+		frappe.db.rollback(save_point="oms_customer")
+		customer.set("__islocal", 1)
+		customer.flags.name_set = False
+		unique = f"{customer.customer_name} - {frappe.generate_hash(length=6).upper()}"
+		customer.insert(ignore_permissions=True, set_name=unique)
 	return customer.name
 
 

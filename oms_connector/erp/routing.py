@@ -75,7 +75,7 @@ def matching_rule(channel, customer_group: str | None, order_value: float, provi
 			continue
 		if rule.sales_channel and rule.sales_channel != channel.name:
 			continue
-		if rule.customer_group and rule.customer_group != customer_group:
+		if rule.customer_group and rule.customer_group not in _group_and_ancestors(customer_group):
 			continue
 		if flt(rule.min_order_value) and order_value < flt(rule.min_order_value):
 			continue
@@ -85,6 +85,15 @@ def matching_rule(channel, customer_group: str | None, order_value: float, provi
 			continue
 		return frappe.get_cached_doc("Fulfilment Rule", rule.name)
 	return frappe.get_cached_doc("Fulfilment Rule", ensure_default_rule())
+
+
+def _group_and_ancestors(customer_group: str | None) -> list[str]:
+	"""A rule for a parent group (e.g. All Customer Groups) covers every group under it."""
+	from frappe.utils.nestedset import get_ancestors_of
+
+	if not customer_group:
+		return []
+	return [customer_group, *get_ancestors_of("Customer Group", customer_group)]
 
 
 def _allowed_warehouses(channel, rule, rejected: set[str]) -> list[str]:

@@ -121,6 +121,10 @@ def push_pending_changes() -> None:
 	raw_pairs, _deleted = pipe.execute()
 	items = {raw.decode().split("\x1f")[0] if isinstance(raw, bytes) else raw.split("\x1f")[0] for raw in raw_pairs}
 	sync_items(items, trigger="Stock Change")
+	from oms_connector.erp import intake
+
+	for name in intake.held_for_stock(items):  # stock arrived: route them again
+		intake.enqueue_processing(name)
 
 
 def stock_channels(channel: str | None = None) -> list[str]:

@@ -88,10 +88,18 @@ def make_custom_fields() -> None:
 
 def after_install() -> None:
 	make_custom_fields()
+	ensure_default_rule()
 
 
 def after_migrate() -> None:
 	make_custom_fields()
+	ensure_default_rule()
+
+
+def ensure_default_rule() -> None:
+	from oms_connector.erp.routing import ensure_default_rule
+
+	ensure_default_rule()
 
 
 def before_uninstall() -> None:
@@ -132,4 +140,5 @@ def before_tests() -> None:
 			}
 		)
 	make_custom_fields()
+	ensure_default_rule()
 	frappe.db.commit()
