@@ -146,6 +146,18 @@ def process_order(name: str, reroute: bool = False) -> str:
 	`reroute` replaces an unshipped Sales Order with a freshly routed one (an amendment); if that
 	fails, the old one stays, as everything this attempt did is rolled back.
 	"""
+	# Read committed: once this order holds the stock locks it must see what the order before it
+	# committed (ERPNext recomputes reserved qty with plain SELECTs, which under repeatable read
+	# would see the snapshot taken before the lock wait and lose the other order's reservation).
+	frappe.db.sql("set session transaction isolation level read committed")
+	frappe.db.commit()
+	try:
+		return _process_locked(name, reroute)
+	finally:
+		frappe.db.sql("set session transaction isolation level repeatable read")
+
+
+def _process_locked(name: str, reroute: bool) -> str:
 	frappe.db.sql("select name from `tabChannel Order` where name=%s for update", name)
 	doc = frappe.get_doc("Channel Order", name)
 	channel = frappe.get_doc("Sales Channel", doc.sales_channel)
@@ -271,15 +283,19 @@ def _create_sales_order(doc, channel, order: ChannelOrder) -> None:
 
 
 def held_for_stock(item_codes) -> list[str]:
-	"""Orders held for lack of one of these items (the reason names the items short)."""
-	held = frappe.get_all(
-		"Channel Order",
-		filters={"status": "Held", "error": ("like", "Out of stock%")},
-		fields=["name", "error"],
-		order_by="creation asc",
-		limit=500,
-	)
-	return [row.name for row in held if any(f"{item} short" in row.error for item in item_codes)]
+	"""Orders held for lack of one of these items (the reason names each item short)."""
+	item_codes = sorted(item_codes)
+	names: list[str] = []
+	for start in range(0, len(item_codes), 50):
+		names += frappe.get_all(
+			"Channel Order",
+			filters={"status": "Held", "error": ("like", "Out of stock%")},
+			or_filters=[["error", "like", f"%{item} short%"] for item in item_codes[start : start + 50]],
+			pluck="name",
+			order_by="creation asc",
+			limit=500,
+		)
+	return list(dict.fromkeys(names))
 
 
 def retry_order(name: str) -> str:
