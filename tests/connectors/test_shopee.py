@@ -426,6 +426,17 @@ def test_ship_then_tracking(fake, connector):
 	assert not failure.value.retryable
 
 
+def test_order_details_carry_tracking_numbers_once_shipped(fake, connector):
+	fake.add_order(cod_detail("TRK1"))
+	[before] = connector.get_order_details(["TRK1"])
+	assert all(not s.tracking_number for s in connector.map_order(before).shipments)
+	assert not fake.calls_to("/api/v2/logistics/get_tracking_number")  # not asked before shipping
+	info = connector.ship_order("TRK1")
+	[after] = connector.get_order_details(["TRK1"])
+	numbers = {s.tracking_number for s in connector.map_order(after).shipments}
+	assert numbers == {info.tracking_number}
+
+
 def test_cancel_sends_out_of_stock_with_every_item(fake, connector):
 	fake.add_order(cod_detail("CXL1"))
 	connector.cancel_order("CXL1", reason="customer changed mind")

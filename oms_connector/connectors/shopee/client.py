@@ -132,6 +132,9 @@ class LostPushBatch:
 	has_next_page: bool = False
 
 
+TRACKED_STATUSES = ("PROCESSED", "RETRY_SHIP", "SHIPPED", "TO_CONFIRM_RECEIVE", "COMPLETED", "TO_RETURN")
+
+
 class ShopeeConnector(MarketplaceConnector):
 	"""One Shopee shop. config.app_key is the partner_id, config.app_secret the partner key."""
 
@@ -353,7 +356,26 @@ class ShopeeConnector(MarketplaceConnector):
 				params={"order_sn_list": ",".join(batch), "response_optional_fields": DETAIL_FIELDS},
 			).get("response") or {}
 			details.extend(data.get("order_list") or [])
+		for detail in details:
+			self._add_tracking_numbers(detail)
 		return details
+
+	def _add_tracking_numbers(self, detail: dict) -> None:
+		"""get_order_detail has no tracking numbers; packages that left get theirs from
+		get_tracking_number (stored in the payload as package_list[].tracking_number)."""
+		if detail.get("order_status") not in TRACKED_STATUSES:
+			return
+		for package in detail.get("package_list") or []:
+			if package.get("tracking_number"):
+				continue
+			try:
+				package["tracking_number"] = self.get_tracking_number(
+					str(detail.get("order_sn")), str(package.get("package_number") or "")
+				)
+			except AuthError:
+				raise
+			except ConnectorError:
+				continue  # not issued yet or not available: the next poll or push brings it
 
 	def map_order(self, raw: dict) -> ChannelOrder:
 		return order_from_shopee(raw)

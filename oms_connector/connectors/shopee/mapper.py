@@ -189,6 +189,7 @@ def order_from_shopee(detail: dict, escrow: dict | None = None) -> ChannelOrder:
 		shipments.append(
 			Shipment(
 				package_id=str(package.get("package_number") or ""),
+				tracking_number=str(package.get("tracking_number") or ""),
 				carrier=str(package.get("shipping_carrier") or detail.get("shipping_carrier") or ""),
 				lines=shipped,
 			)
