@@ -135,7 +135,7 @@ def routed_orders_today(warehouses: list[str]) -> dict[str, int]:
 		"""select soi.warehouse, count(distinct so.name) from `tabSales Order` so
 		join `tabSales Order Item` soi on soi.parent = so.name
 		where so.docstatus = 1 and ifnull(so.oms_channel_order, '') != ''
-		and date(so.creation) = %(today)s and soi.warehouse in %(warehouses)s
+		and so.creation >= %(today)s and soi.warehouse in %(warehouses)s
 		group by soi.warehouse""",
 		{"today": getdate(nowdate()), "warehouses": tuple(warehouses)},
 	)
@@ -162,7 +162,8 @@ def build_candidates(warehouses: list[str], stock: dict, item_codes: set[str]) -
 			],
 		)
 	}
-	used_today = routed_orders_today(warehouses)
+	limited = [name for name, row in settings.items() if row.oms_daily_capacity]
+	used_today = routed_orders_today(limited)  # only capacity-limited warehouses need counting
 	candidates = []
 	for index, name in enumerate(warehouses):
 		row = settings[name]
