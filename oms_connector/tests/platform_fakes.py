@@ -15,14 +15,20 @@ import oms_connector
 REPO_ROOT = Path(oms_connector.__file__).resolve().parent.parent
 
 
+PACKAGE = "oms_fakes"
+
+
 def load_fake(name: str):
-	module_name = f"oms_fakes_{name}"
-	if module_name not in sys.modules:
-		spec = importlib.util.spec_from_file_location(module_name, REPO_ROOT / "tests" / "fakes" / f"{name}.py")
-		module = importlib.util.module_from_spec(spec)
-		sys.modules[module_name] = module  # dataclasses look their module up here
-		spec.loader.exec_module(module)
-	return sys.modules[module_name]
+	"""tests/fakes/<name>.py as module oms_fakes.<name> (its relative imports resolve)."""
+	if PACKAGE not in sys.modules:
+		folder = REPO_ROOT / "tests" / "fakes"
+		spec = importlib.util.spec_from_file_location(
+			PACKAGE, folder / "__init__.py", submodule_search_locations=[str(folder)]
+		)
+		package = importlib.util.module_from_spec(spec)
+		sys.modules[PACKAGE] = package
+		spec.loader.exec_module(package)
+	return importlib.import_module(f"{PACKAGE}.{name}")
 
 
 FakeLazada = load_fake("lazada_server").FakeLazada

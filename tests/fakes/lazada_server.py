@@ -29,8 +29,10 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from datetime import date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from .local_server import LocalServer
 
 TIMESTAMP_TOLERANCE_MS = 7200 * 1000
 ISO_SECONDS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:?\d{2})$")
@@ -56,7 +58,7 @@ def lazada_sign(app_secret: str, api: str, params: dict[str, str]) -> str:
 	return mac.hexdigest().upper()
 
 
-class FakeLazada:
+class FakeLazada(LocalServer):
 	def __init__(self, app_key: str = "112233", app_secret: str = "fake-lazada-app-secret-0123456789", seller_id: str = "200000000101", clock=time.time):
 		self.app_key = app_key
 		self.app_secret = app_secret
@@ -82,43 +84,10 @@ class FakeLazada:
 		self._faults: dict[str, list[tuple[str, str]]] = {}
 		self._counter = 0
 		self._lock = threading.Lock()
-		self._server: ThreadingHTTPServer | None = None
-
-	# --- lifecycle -----------------------------------------------------------------------
-	def start(self) -> FakeLazada:
-		fake = self
-
-		class Handler(BaseHTTPRequestHandler):
-			def do_GET(self):
-				fake._serve(self, "GET")
-
-			def do_POST(self):
-				fake._serve(self, "POST")
-
-			def log_message(self, *args):
-				pass  # keep test output clean
-
-		self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-		self._server.daemon_threads = True
-		threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
-		return self
-
-	def stop(self) -> None:
-		if self._server:
-			self._server.shutdown()
-			self._server.server_close()
-			self._server = None
-
-	def __enter__(self) -> FakeLazada:
-		return self.start()
-
-	def __exit__(self, *exc) -> None:
-		self.stop()
 
 	@property
 	def url(self) -> str:
-		host, port = self._server.server_address[:2]
-		return f"http://{host}:{port}"
+		return self.base_url
 
 	@property
 	def api_url(self) -> str:

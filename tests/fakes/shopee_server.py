@@ -20,8 +20,10 @@ import json
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from .local_server import LocalServer
 
 PUBLIC_PATHS = {
 	"/api/v2/shop/auth_partner",
@@ -66,7 +68,7 @@ def shopee_sign(partner_key: str, *parts) -> str:
 	return hmac.new(partner_key.encode("utf-8"), base.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-class FakeShopee:
+class FakeShopee(LocalServer):
 	def __init__(self, partner_id: int = 2001887, partner_key: str = "fake-partner-key-0123456789abcdef", shop_id: int = 14701711, clock=time.time):
 		self.partner_id = partner_id
 		self.partner_key = partner_key
@@ -103,45 +105,7 @@ class FakeShopee:
 		self._codes: dict[str, dict] = {}  # code -> {"shop_id", "used"}
 		self._faults: dict[str, list[tuple[str, str]]] = {}
 		self._lock = threading.Lock()
-		self._server: ThreadingHTTPServer | None = None
 		self._message_id = 1000
-
-	# --- lifecycle -----------------------------------------------------------------------
-	def start(self) -> FakeShopee:
-		fake = self
-
-		class Handler(BaseHTTPRequestHandler):
-			def do_GET(self):
-				fake._serve(self, "GET")
-
-			def do_POST(self):
-				fake._serve(self, "POST")
-
-			def log_message(self, *args):
-				pass  # keep test output clean
-
-		self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-		self._server.daemon_threads = True
-		# A short poll interval so stop() returns at once instead of after serve_forever's 0.5 s.
-		threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
-		return self
-
-	def stop(self) -> None:
-		if self._server:
-			self._server.shutdown()
-			self._server.server_close()
-			self._server = None
-
-	def __enter__(self) -> FakeShopee:
-		return self.start()
-
-	def __exit__(self, *exc) -> None:
-		self.stop()
-
-	@property
-	def base_url(self) -> str:
-		host, port = self._server.server_address[:2]
-		return f"http://{host}:{port}"
 
 	# --- test controls -------------------------------------------------------------------
 	def issue_tokens(self, shop_id: int | None = None, lifetime: int = 4 * 3600) -> tuple[str, str]:

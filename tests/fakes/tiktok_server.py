@@ -23,8 +23,10 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
+
+from .local_server import LocalServer
 
 TIMESTAMP_PAST = 300  # seconds: "5 minutes before"
 TIMESTAMP_FUTURE = 30  # seconds: "30 seconds beyond the current time"
@@ -69,7 +71,7 @@ class FakeError(Exception):
 		self.code, self.message, self.status, self.data = code, message, status, data
 
 
-class FakeTikTokShop:
+class FakeTikTokShop(LocalServer):
 	def __init__(self, app_key: str = "6a1testkey", app_secret: str = "s3cr3t-app-secret"):
 		self.app_key = app_key
 		self.app_secret = app_secret
@@ -100,39 +102,6 @@ class FakeTikTokShop:
 		self.now = time.time
 		self._token_counter = 1
 		self._lock = threading.Lock()
-		self._server: ThreadingHTTPServer | None = None
-		self._thread: threading.Thread | None = None
-
-	# --- lifecycle ---------------------------------------------------------------------------
-	def start(self) -> "FakeTikTokShop":
-		fake = self
-
-		class Handler(BaseHTTPRequestHandler):
-			def do_GET(self):
-				fake._handle(self, "GET")
-
-			def do_POST(self):
-				fake._handle(self, "POST")
-
-			def log_message(self, *args):  # keep test output clean
-				pass
-
-		self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-		self._server.daemon_threads = True
-		# a short poll interval keeps shutdown (once per test) from costing half a second
-		self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-		self._thread.start()
-		return self
-
-	def stop(self) -> None:
-		if self._server:
-			self._server.shutdown()
-			self._server.server_close()
-
-	@property
-	def base_url(self) -> str:
-		host, port = self._server.server_address[:2]
-		return f"http://{host}:{port}"
 
 	# --- test controls -------------------------------------------------------------------
 	def fail_next(self, times: int, status: int = 200, code: int = 0, message: str = "", path_prefix: str = "") -> None:
@@ -155,7 +124,7 @@ class FakeTikTokShop:
 		return {"Authorization": digest, "Content-Type": "application/json"}, body
 
 	# --- plumbing ------------------------------------------------------------------------
-	def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+	def _serve(self, handler: BaseHTTPRequestHandler, method: str) -> None:
 		parts = urlsplit(handler.path)
 		pairs = parse_qsl(parts.query, keep_blank_values=True)
 		query = dict(pairs)
