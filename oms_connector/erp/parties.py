@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import frappe
 
-from oms_connector.domain.order import ChannelOrder, is_masked, normalize_email, normalize_phone
+from oms_connector.domain.order import ChannelOrder, is_masked, normalize_phone
 
 
 def ensure_customer(channel, order: ChannelOrder) -> tuple[str, str | None]:

@@ -7,13 +7,10 @@ the tests then process inline with intake.process_order.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
-import sys
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import frappe
@@ -22,14 +19,13 @@ from frappe.tests.utils import FrappeTestCase
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-import oms_connector
 from oms_connector.api import marketplace as api
 from oms_connector.connectors.base import AuthError, TokenSet
 from oms_connector.erp import intake, marketplace
 from oms_connector.tests import fixtures as fx
 from oms_connector.tests.concurrency import run_workers
 
-from oms_connector.tests.platform_fakes import REPO_ROOT, FakeLazada, FakeShopee, FakeTikTokShop  # noqa: E402
+from oms_connector.tests.platform_fakes import FakeLazada, FakeShopee, FakeTikTokShop
 
 SHOPEE = "OMS Test Shopee"
 LAZADA = "OMS Test Lazada"
