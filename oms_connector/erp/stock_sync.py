@@ -79,7 +79,8 @@ def queue_pairs(pairs) -> None:
 	for item, warehouse in pairs:
 		pipe.hsetnx(key, f"{item}\x1f{warehouse}", now)
 	pipe.execute()
-	if cache.set(cache.make_key(QUEUED_KEY), 1, nx=True, ex=600):
+	# the flag expires so a job lost from the queue stalls pushes for seconds, not for good
+	if cache.set(cache.make_key(QUEUED_KEY), 1, nx=True, ex=30):
 		frappe.enqueue("oms_connector.erp.stock_sync.push_pending_changes", queue="short")
 
 
@@ -123,8 +124,21 @@ def push_pending_changes() -> None:
 	sync_items(items, trigger="Stock Change")
 	from oms_connector.erp import intake
 
-	for name in intake.held_for_stock(items):  # stock arrived: route them again
+	for name in intake.held_for_stock(items_with_free_stock(items)):  # stock arrived: route them again
 		intake.enqueue_processing(name)
+
+
+def items_with_free_stock(items: set[str]) -> set[str]:
+	"""Items some warehouse could now give to a new order (a reservation alone frees nothing)."""
+	if not items:
+		return set()
+	return set(
+		frappe.db.sql_list(
+			"""select distinct item_code from `tabBin` where item_code in %(items)s
+			and actual_qty - reserved_qty - reserved_stock > 0""",
+			{"items": tuple(items)},
+		)
+	)
 
 
 def stock_channels(channel: str | None = None) -> list[str]:
