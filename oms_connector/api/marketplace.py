@@ -108,6 +108,14 @@ def ship(channel_order: str) -> dict:
 
 
 @frappe.whitelist(methods=["POST"])
+def cancel(channel_order: str, reason: str = "") -> str:
+	"""Cancel the order on its platform; the platform's answer then cancels it here too."""
+	frappe.has_permission("Channel Order", "write", doc=channel_order, throw=True)
+	frappe.has_permission("Sales Order", "cancel", throw=True)
+	return _as_message(marketplace.cancel_on_platform, channel_order, reason)
+
+
+@frappe.whitelist(methods=["POST"])
 def fetch_settlement(channel_order: str) -> dict:
 	"""Read the platform's fees and payout for the order into its Settlement field."""
 	frappe.has_permission("Channel Order", "write", doc=channel_order, throw=True)

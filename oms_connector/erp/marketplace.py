@@ -499,6 +499,21 @@ def ship_channel_order(channel_order_name: str, **params) -> dict:
 	return {**dataclasses.asdict(shipment), "written_to": written_to}
 
 
+def cancel_on_platform(channel_order_name: str, reason: str = "") -> str:
+	"""The seller cancels: tell the platform, then read the order back so the intake applies the
+	platform's own answer (the Sales Order is cancelled, or a return started if goods had left)."""
+	order = frappe.db.get_value(
+		"Channel Order", channel_order_name, ["name", "sales_channel", "external_order_id"], as_dict=True
+	)
+	if not order:
+		frappe.throw(_("Channel Order {0} does not exist").format(channel_order_name), frappe.DoesNotExistError)
+	call_platform(order.sales_channel, lambda connector: connector.cancel_order(order.external_order_id, reason))
+	fetch_and_receive(order.sales_channel, [order.external_order_id], "Desk")
+	intake.process_order(order.name)
+	frappe.db.commit()
+	return frappe.db.get_value("Channel Order", order.name, "status")
+
+
 def _record_shipment(channel_order_name: str, shipment: ShipmentInfo) -> list[str]:
 	notes = frappe.get_all(
 		"Delivery Note",

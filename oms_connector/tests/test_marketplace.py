@@ -571,6 +571,17 @@ class TestMarketplace(FrappeTestCase):
 		self.assertEqual(settlement["payout"], "301500")
 		self.assertEqual(json.loads(frappe.db.get_value("Channel Order", name, "settlement"))["commission_fee"], "13560")
 
+	def test_cancel_on_platform_cancels_the_sales_order_here(self):
+		order_sn = f"SP{new_number(12)}"
+		self.shopee.add_order(shopee_order(order_sn))
+		[name] = marketplace.fetch_and_receive(SHOPEE, [order_sn], source="Test")
+		sales_order = self.assert_ordered(name).sales_order
+
+		self.assertEqual(marketplace.cancel_on_platform(name, "customer asked"), "Cancelled")
+		self.assertEqual(self.shopee.orders[order_sn]["order_status"], "CANCELLED")
+		self.assertEqual(frappe.db.get_value("Sales Order", sales_order, "docstatus"), 2)
+		self.assertEqual(frappe.db.get_value("Channel Order Event", {"channel_order": name, "source": "Desk"}, "source"), "Desk")
+
 	def test_pull_products_creates_listings_matched_by_sku_or_barcode(self):
 		mug_barcode = frappe.db.get_value("Item Barcode", {"parent": "OMS-MUG"}, "barcode")
 		plain, varied = new_number(11), new_number(11)

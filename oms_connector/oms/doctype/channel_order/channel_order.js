@@ -23,6 +23,15 @@ frappe.ui.form.on("Channel Order", {
 						frm.reload_doc();
 					})
 			, __("Platform"));
+			if (["Ordered", "Pending Payment", "Held"].includes(frm.doc.status)) {
+				frm.add_custom_button(__("Cancel on Platform"), () =>
+					frappe.confirm(__("Cancel this order on {0}?", [frm.doc.platform]), () =>
+						frappe
+							.call("oms_connector.api.marketplace.cancel", { channel_order: frm.doc.name })
+							.then(() => frm.reload_doc())
+					)
+				, __("Platform"));
+			}
 			frm.add_custom_button(__("Fetch Settlement"), () =>
 				frappe
 					.call("oms_connector.api.marketplace.fetch_settlement", { channel_order: frm.doc.name })
