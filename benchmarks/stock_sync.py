@@ -21,7 +21,6 @@ import threading
 import time
 
 import frappe
-from frappe.utils import add_days, nowdate
 
 
 def percentile(values, pct):
@@ -56,25 +55,11 @@ def main():
 		return answer
 
 	fakes[0]._api_product_stock_sellable_update = recording
-	channels = []
-	for index, fake in enumerate(fakes):
-		access, refresh = fake.issue_tokens()
-		channels.append(
-			fx.ensure_channel(
-				f"OMS Bench Lazada {index}",
-				platform="Lazada",
-				api_base_url=fake.api_url,
-				auth_base_url=fake.url,
-				app_key=fake.app_key,
-				app_secret=fake.app_secret,
-				access_token=access,
-				refresh_token=refresh,
-				access_token_expires_at=add_days(nowdate(), 30),
-				refresh_token_expires_at=add_days(nowdate(), 60),
-				connection_status="Connected",
-				sync_stock=1 if index == 0 else 0,  # only channel 0 listens during the latency run
-			)
-		)
+	channels = [
+		# only channel 0 listens during the latency run
+		fx.ensure_lazada_channel(f"OMS Bench Lazada {index}", fake, sync_stock=1 if index == 0 else 0)
+		for index, fake in enumerate(fakes)
+	]
 	item = "OMS-BENCH-STOCK"
 	fx.ensure_item(item, 100000)
 	hanoi = fx.wh("OMS Hanoi")

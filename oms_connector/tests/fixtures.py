@@ -7,7 +7,7 @@ a test and the next run reuses them. Order ids carry a random suffix per test.
 from __future__ import annotations
 
 import frappe
-from frappe.utils import flt, nowdate
+from frappe.utils import add_days, flt, nowdate
 
 COMPANY = "OMS Test Company"
 ABBR = "OTC"
@@ -208,6 +208,26 @@ def ensure_channel(name: str, platform: str = "Custom API", **values) -> str:
 		doc.append("warehouses", {"warehouse": basics["warehouses"][1], "priority": 2})
 	doc.save(ignore_permissions=True)
 	return doc.name
+
+
+def ensure_lazada_channel(name: str, fake, **values) -> str:
+	"""A connected Lazada channel whose API is the local stand-in `fake`, with fresh tokens."""
+	access, refresh = fake.issue_tokens()
+	return ensure_channel(
+		name,
+		platform="Lazada",
+		api_base_url=fake.api_url,
+		auth_base_url=fake.url,
+		app_key=fake.app_key,
+		app_secret=fake.app_secret,
+		shop_id=fake.seller_id,
+		access_token=access,
+		refresh_token=refresh,
+		access_token_expires_at=add_days(nowdate(), 30),
+		refresh_token_expires_at=add_days(nowdate(), 60),
+		connection_status="Connected",
+		**values,
+	)
 
 
 def canonical_order(order_id: str, status: str = "confirmed", **overrides) -> dict:

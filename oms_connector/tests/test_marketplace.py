@@ -275,16 +275,7 @@ class TestMarketplace(FrappeTestCase):
 		give_tokens(SHOPEE, *cls.shopee.issue_tokens())
 		ensure_listing(SHOPEE, "SP-TSHIRT-M", "OMS-TSHIRT")
 
-		fx.ensure_channel(
-			LAZADA,
-			platform="Lazada",
-			api_base_url=cls.lazada.api_url,
-			auth_base_url=cls.lazada.url,
-			app_key=cls.lazada.app_key,
-			app_secret=cls.lazada.app_secret,
-			shop_id=cls.lazada.seller_id,
-		)
-		give_tokens(LAZADA, *cls.lazada.issue_tokens(), expires_in=timedelta(days=7))
+		fx.ensure_lazada_channel(LAZADA, cls.lazada)
 		ensure_listing(LAZADA, "LZ-TSHIRT", "OMS-TSHIRT")
 
 		fx.ensure_channel(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import frappe
 from frappe.tests.utils import FrappeTestCase
-from frappe.utils import add_days, nowdate
 
 from oms_connector.erp import intake, stock_sync
 from oms_connector.tests import fixtures as fx
@@ -43,26 +42,10 @@ class TestStockSync(FrappeTestCase):
 	def setUpClass(cls):
 		super().setUpClass()
 		cls.fake = FakeLazada().start()
-		access, refresh = cls.fake.issue_tokens()
 		basics = fx.ensure_basics()
 		cls.hanoi, cls.saigon = basics["warehouses"]
 		fx.ensure_channel(WEB)
-		fx.ensure_channel(
-			LAZADA,
-			platform="Lazada",
-			api_base_url=cls.fake.api_url,
-			auth_base_url=cls.fake.url,
-			app_key=cls.fake.app_key,
-			app_secret=cls.fake.app_secret,
-			access_token=access,
-			refresh_token=refresh,
-			access_token_expires_at=add_days(nowdate(), 30),
-			refresh_token_expires_at=add_days(nowdate(), 60),
-			connection_status="Connected",
-			sync_stock=1,
-			stock_buffer=0,
-			stock_share_percent=100,
-		)
+		fx.ensure_lazada_channel(LAZADA, cls.fake, sync_stock=1, stock_buffer=0, stock_share_percent=100)
 		for code in (ITEM_A, ITEM_B):
 			fx.ensure_item(code, 100000)
 		ensure_bundle()
