@@ -61,3 +61,11 @@ def reroute_order(name: str, reject_warehouse: str | None = None) -> str:
 			rejected = "\n".join(filter(None, [*rejected.split("\n"), reject_warehouse]))
 			frappe.db.set_value("Channel Order", name, "rejected_warehouses", rejected)
 	return intake.process_order(name, reroute=True)
+
+
+@frappe.whitelist()
+def record_cod_remittance(name: str, account: str, reference: str | None = None) -> list[str]:
+	"""Payment Entries for a COD order's open invoices into `account` (a Bank or Cash account)."""
+	frappe.has_permission("Channel Order", "write", doc=name, throw=True)
+	frappe.has_permission("Payment Entry", "create", throw=True)
+	return intake.record_remittance(name, account, reference)

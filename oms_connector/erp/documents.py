@@ -339,14 +339,17 @@ def make_sales_invoices(doc, channel, order: ChannelOrder) -> None:
 		si.submit()
 
 
-def make_payment_entries(doc, channel, order: ChannelOrder) -> None:
+def make_payment_entries(doc, channel, order: ChannelOrder, account: str | None = None, reference: str | None = None) -> list[str]:
+	"""Pay every open invoice of the order: prepaid orders into the channel's account when
+	invoiced, COD orders when the carrier or platform remits (into the account given)."""
 	from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
 
+	made = []
 	for si in _docs("Sales Invoice", doc.name, ["outstanding_amount"], docstatus=1, is_return=0):
 		if flt(si.outstanding_amount) <= 0:
 			continue
-		pe = get_payment_entry("Sales Invoice", si.name, bank_account=channel.prepaid_payment_account)
-		pe.reference_no = order.external_order_id[:140]
+		pe = get_payment_entry("Sales Invoice", si.name, bank_account=account or channel.prepaid_payment_account)
+		pe.reference_no = (reference or order.external_order_id)[:140]
 		pe.reference_date = nowdate()
 		pe.posting_date = nowdate()
 		if channel.mode_of_payment:
@@ -354,6 +357,8 @@ def make_payment_entries(doc, channel, order: ChannelOrder) -> None:
 		pe.set(LINK_FIELD, doc.name)
 		pe.insert(ignore_permissions=True)
 		pe.submit()
+		made.append(pe.name)
+	return made
 
 
 def cancel_sales_orders(doc, channel, order: ChannelOrder) -> None:

@@ -298,6 +298,19 @@ def held_for_stock(item_codes) -> list[str]:
 	return list(dict.fromkeys(names))
 
 
+def record_remittance(name: str, account: str, reference: str | None = None) -> list[str]:
+	"""COD money arrived (from the carrier or the platform): pay the order's open invoices."""
+	frappe.db.sql("select name from `tabChannel Order` where name=%s for update", name)
+	doc = frappe.get_doc("Channel Order", name)
+	channel = frappe.get_doc("Sales Channel", doc.sales_channel)
+	order = current_order(doc, channel.platform)
+	made = documents.make_payment_entries(doc, channel, order, account=account, reference=reference)
+	doc.set("documents", documents.document_rows(documents.load_documents(name)))
+	doc.flags.ignore_links = True
+	doc.save(ignore_permissions=True)
+	return made
+
+
 def retry_order(name: str) -> str:
 	"""Process a Held or Error order again (after its mapping or data was fixed)."""
 	return process_order(name)

@@ -114,6 +114,12 @@ class TestIntakeChain(FrappeTestCase):
 		self.assertEqual(flt(frappe.db.get_value("Sales Invoice", si.name, "outstanding_amount")), 390000)
 		self.assertFalse(frappe.get_all("Payment Entry", filters={"oms_channel_order": name}))
 
+		# the carrier remits the cash: one Payment Entry settles the invoice, and only once
+		[pe] = intake.record_remittance(name, self.basics["cash"], reference="REMIT-1")
+		self.assertEqual(frappe.db.get_value("Payment Entry", pe, ["docstatus", "reference_no"]), (1, "REMIT-1"))
+		self.assertEqual(flt(frappe.db.get_value("Sales Invoice", si.name, "outstanding_amount")), 0)
+		self.assertEqual(intake.record_remittance(name, self.basics["cash"]), [])
+
 	def test_completed_before_shipped_and_duplicates_change_nothing(self):
 		order_id = new_id("OOO")
 		payload = fx.canonical_order(order_id, "completed")

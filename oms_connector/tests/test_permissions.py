@@ -34,6 +34,7 @@ class TestPermissions(FrappeTestCase):
 			lambda: orders.create_manual_order(CHANNEL, {"lines": [{"sku": "OMS-MUG", "qty": 1}]}),
 			lambda: orders.stock_warnings(CHANNEL, [{"item_code": "OMS-MUG", "qty": 1}]),
 			lambda: orders.reroute_order(order),
+			lambda: orders.record_cod_remittance(order, "Cash - OTC"),
 			lambda: stock.sync_stock_now(CHANNEL),
 			lambda: imports.download_template(),
 			lambda: marketplace.connect(CHANNEL),

@@ -58,6 +58,25 @@ frappe.ui.form.on("Channel Order", {
 				);
 			}, __("Routing"));
 		}
+		if (frm.doc.payment_method === "COD" && ["Completed", "Shipped"].includes(frm.doc.status)) {
+			frm.add_custom_button(__("Record COD Remittance"), () => {
+				frappe.prompt(
+					[
+						{ fieldname: "account", fieldtype: "Link", options: "Account", label: __("Received Into"), reqd: 1,
+							get_query: () => ({ filters: { account_type: ["in", ["Bank", "Cash"]], is_group: 0, company: frm.doc.company } }) },
+						{ fieldname: "reference", fieldtype: "Data", label: __("Remittance Reference") },
+					],
+					(values) =>
+						frappe
+							.call("oms_connector.api.orders.record_cod_remittance", { name: frm.doc.name, ...values })
+							.then((r) => {
+								frappe.show_alert(__("{0} Payment Entries made", [(r.message || []).length]));
+								frm.reload_doc();
+							}),
+					__("COD money received")
+				);
+			});
+		}
 		if (frm.doc.sales_order) {
 			frm.add_custom_button(__("Sales Order"), () =>
 				frappe.set_route("Form", "Sales Order", frm.doc.sales_order)
