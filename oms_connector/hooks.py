@@ -38,4 +38,6 @@ scheduler_events = {
 	},
 	# re-push every listing whose last accepted value differs from today's stock
 	"hourly_long": ["oms_connector.erp.stock_sync.reconcile_all_channels"],
+	# read each platform's stock back, list the drift and put it right
+	"daily_long": ["oms_connector.erp.stock_sync.check_drift_all_channels"],
 }

@@ -169,6 +169,11 @@ class MarketplaceConnector(abc.ABC):
 	@abc.abstractmethod
 	def push_stock(self, updates: list[StockUpdate]) -> list[PushResult]: ...
 
+	def read_stock(self, listings: list[StockUpdate]) -> dict[StockUpdate, int]:
+		"""What the platform currently shows for these listings (qty field of the input is ignored);
+		listings the platform doesn't report are left out. Platforms that can't report return {}."""
+		return {}
+
 	@abc.abstractmethod
 	def get_settlement(self, order_id: str) -> Settlement: ...
 

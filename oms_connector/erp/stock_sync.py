@@ -168,7 +168,7 @@ def reconcile_channel(channel: str, trigger: str = "Reconciliation", connector_f
 	names = frappe.get_all(
 		"Channel Listing", filters={"sales_channel": channel, "item_code": ("is", "set")}, pluck="name", order_by="name"
 	)
-	totals = {"checked": 0, "pushed": 0, "failed": 0}
+	totals = {"checked": 0, "pushed": 0, "failed": 0, "drifted": 0}
 	for start in range(0, len(names), LISTING_BATCH):
 		result = push_listings(channel, names[start : start + LISTING_BATCH], trigger, connector_for=connector_for)
 		for key in totals:
@@ -187,6 +187,11 @@ def reconcile_channel(channel: str, trigger: str = "Reconciliation", connector_f
 def reconcile_all_channels() -> None:
 	for channel in stock_channels():
 		enqueue_reconcile(channel)
+
+
+def check_drift_all_channels() -> None:
+	for channel in stock_channels():
+		enqueue_reconcile(channel, trigger="Drift Check")
 
 
 def enqueue_reconcile(channel: str, trigger: str = "Reconciliation", progress: bool = False) -> None:
@@ -276,13 +281,15 @@ def push_listings(channel_name: str, listing_names: list[str], trigger: str, con
 		fields=["name", "listing_id", "variant_id", "sku", "item_code", "stock_mode", "stock_value", "last_pushed_qty", "push_status"],
 	)
 	quantities = compute_listing_qty(channel, listings)
+	# reading stock back costs a call per product on some platforms: daily and on demand only
+	check_drift = trigger in ("Drift Check", "Manual")
 	due = [
 		listing
 		for listing in listings
 		if listing.push_status != "Synced" or cint(listing.last_pushed_qty) != quantities[listing.name]
 	]
-	result = {"checked": len(listings), "pushed": 0, "failed": 0}
-	if not due:
+	result = {"checked": len(listings), "pushed": 0, "failed": 0, "drifted": 0}
+	if not due and not check_drift:
 		return result
 	updates = {
 		listing.name: StockUpdate(
@@ -291,21 +298,33 @@ def push_listings(channel_name: str, listing_names: list[str], trigger: str, con
 			sku=listing.sku or "",
 			qty=quantities[listing.name],
 		)
-		for listing in due
+		for listing in listings
 	}
 	started = time.perf_counter()
 	log = {"sales_channel": channel_name, "trigger": trigger, "started_at": now_datetime()}
 	by_update = {}
+	drift = []
 	try:
 		connector = (connector_for or _connector_for)(channel_name)
-		for push in connector.push_stock(list(updates.values())):
-			by_update[push.update] = push
+		if check_drift:
+			drift = _drift(connector, updates)
+			result["drifted"] = len(drift)
+			drifted = {row["listing"] for row in drift}
+			due = [listing for listing in listings if listing in due or listing.name in drifted]  # put right
+		updates = {listing.name: updates[listing.name] for listing in due}
+		if updates:
+			for push in connector.push_stock(list(updates.values())):
+				by_update[push.update] = push
 		error = ""
 	except ConnectorError as exc:
+		updates = {listing.name: updates[listing.name] for listing in due}
 		error = f"{exc.__class__.__name__}: {exc}"
 	except Exception as exc:
 		frappe.log_error(title=f"OMS: stock push to {channel_name} failed")
+		updates = {listing.name: updates[listing.name] for listing in due}
 		error = f"{exc.__class__.__name__}: {exc}"
+	if not updates and not drift:
+		return result
 
 	now = now_datetime()
 	details = []
@@ -329,6 +348,8 @@ def push_listings(channel_name: str, listing_names: list[str], trigger: str, con
 			"listings_checked": result["checked"],
 			"listings_pushed": result["pushed"],
 			"listings_failed": result["failed"],
+			"listings_drifted": result["drifted"],
+			"drift": json.dumps(drift[:1000], ensure_ascii=False) if drift else None,
 			"error": error[:1000],
 			"details": json.dumps(details[:1000], ensure_ascii=False),
 		}
@@ -341,6 +362,19 @@ def push_listings(channel_name: str, listing_names: list[str], trigger: str, con
 		update_modified=False,
 	)
 	return result
+
+
+def _drift(connector, updates: dict[str, StockUpdate]) -> list[dict]:
+	"""Listings the platform shows differently from ERPNext's available-to-promise, as it reports them."""
+	try:
+		shown = connector.read_stock(list(updates.values()))
+	except ConnectorError:
+		return []  # a platform that can't be read now still gets its pushes
+	return [
+		{"listing": name, "sku": update.sku, "platform": shown[update], "erpnext": update.qty}
+		for name, update in updates.items()
+		if update in shown and int(shown[update]) != update.qty
+	]
 
 
 def _connector_for(channel_name: str):

@@ -42,6 +42,9 @@ class TestStockSync(FrappeTestCase):
 	def setUpClass(cls):
 		super().setUpClass()
 		cls.fake = FakeLazada().start()
+		cls.fake.products = [  # the shop's catalogue, as Lazada reports it
+			{"item_id": f"ITEM-{sku}", "skus": [{"SellerSku": sku}]} for sku in ("LZ-A", "LZ-B", "LZ-BUNDLE")
+		]
 		basics = fx.ensure_basics()
 		cls.hanoi, cls.saigon = basics["warehouses"]
 		fx.ensure_channel(WEB)
@@ -212,3 +215,18 @@ class TestStockSync(FrappeTestCase):
 		calls = len(self.fake.calls_to("/product/stock/sellable/update", ok_only=False))
 		stock_sync.reconcile_channel(LAZADA)  # nothing changed since
 		self.assertEqual(len(self.fake.calls_to("/product/stock/sellable/update", ok_only=False)), calls)
+
+	def test_reconciliation_lists_what_the_platform_shows_differently(self):
+		fx.set_stock(ITEM_A, self.hanoi, 10)
+		self.sync()
+		stock_sync.reconcile_channel(LAZADA)
+		self.fake.stock["LZ-A"] = 999  # someone edited stock in the seller centre
+		stock_sync.reconcile_channel(LAZADA)  # the hourly run trusts what the channel last accepted
+		self.assertEqual(self.shown("LZ-A"), 999)
+		stock_sync.reconcile_channel(LAZADA, trigger="Drift Check")
+		log = frappe.get_last_doc("Stock Push Log", filters={"sales_channel": LAZADA, "trigger": "Drift Check"})
+		self.assertGreaterEqual(log.listings_drifted, 1)
+		drift = {row["sku"]: row for row in json.loads(log.drift)}
+		self.assertEqual(drift["LZ-A"]["platform"], 999)
+		self.assertEqual(drift["LZ-A"]["erpnext"], self.expected(ITEM_A))
+		self.assertEqual(self.shown("LZ-A"), self.expected(ITEM_A))  # and put right

@@ -439,6 +439,77 @@ def test_stock_push_multi_warehouse_payload(fake, connector):
 	assert fake.stock["12000456"] == 50
 
 
+def lazada_product(item_id: int, *skus: tuple[int, str]) -> dict:
+	return {
+		"item_id": item_id,
+		"status": "Active",
+		"attributes": {"name": f"Sản phẩm {item_id}"},
+		"skus": [{"SkuId": sku_id, "SellerSku": seller_sku, "quantity": 0, "price": 100000} for sku_id, seller_sku in skus],
+	}
+
+
+def test_read_stock_returns_what_was_pushed(fake, connector):
+	fake.products = [
+		lazada_product(3000000, (12000000, "SKU-000"), (12000001, "SKU-001")),
+		lazada_product(3000001, (12000002, "SKU-002")),
+		lazada_product(3000002, (12000003, "SKU-003")),
+	]
+	pushed = [
+		StockUpdate("3000000", "12000000", "SKU-000", 7),
+		StockUpdate("3000000", "12000001", "SKU-001", 0),
+		StockUpdate("3000001", "12000002", "SKU-002", 15),
+		StockUpdate("", "", "SKU-003", 4),  # SellerSku only
+	]
+	assert all(r.ok for r in connector.push_stock(pushed))
+
+	asked = [StockUpdate(u.listing_id, u.variant_id, u.sku, 999) for u in pushed]  # qty is ignored
+	by_seller_sku = StockUpdate("3000001", "", "SKU-002", 0)  # no SkuId: matched by SellerSku
+	unknown = [
+		StockUpdate("3000000", "12999999", "SKU-GHOST", 0),  # not a SKU of this item
+		StockUpdate("3999999", "12888888", "ELSEWHERE", 0),  # an item Lazada refuses (not this seller's)
+		StockUpdate("", "", "NOT-LISTED", 0),
+	]
+	stock = connector.read_stock(asked + [by_seller_sku] + unknown)
+	assert stock == {asked[0]: 7, asked[1]: 0, asked[2]: 15, asked[3]: 4, by_seller_sku: 15}
+	assert all(any(key is listing for listing in asked + [by_seller_sku]) for key in stock)
+	item_calls = fake.calls_to("/product/item/get", ok_only=False)
+	assert [c["params"]["item_id"] for c in item_calls] == ["3000000", "3000001", "3999999"]  # one call per item
+	assert [json.loads(c["params"]["sku_seller_list"]) for c in fake.calls_to("/products/get")] == [["SKU-003", "NOT-LISTED"]]
+
+
+def test_read_stock_per_warehouse(fake, connector):
+	fake.products = [lazada_product(3000001, (12000456, "ATD-M-01"))]
+	connector.push_stock([
+		StockUpdate("3000001", "12000456", "ATD-M-01", 20, warehouse_id="warehouseTest1"),
+		StockUpdate("3000001", "12000456", "ATD-M-01", 30, warehouse_id="warehouseTest2"),
+	])
+	one, two, total, other = (StockUpdate("3000001", "12000456", "ATD-M-01", 0, warehouse_id=w) for w in ("warehouseTest1", "warehouseTest2", "", "warehouseTest9"))
+	assert connector.read_stock([one, two, total, other]) == {one: 20, two: 30, total: 50}
+
+
+def test_read_stock_batches_seller_skus_50_a_call(fake, connector):
+	fake.products = [lazada_product(3100000 + n, (13000000 + n, f"ONLY-{n:03d}")) for n in range(120)]
+	updates = [StockUpdate("", "", f"ONLY-{n:03d}", n) for n in range(120)]
+	assert all(r.ok for r in connector.push_stock(updates))
+	assert connector.read_stock(updates) == {u: u.qty for u in updates}
+	assert [len(json.loads(c["params"]["sku_seller_list"])) for c in fake.calls_to("/products/get")] == [50, 50, 20]
+
+
+def test_read_stock_retries_429_and_5xx(fake, connector):
+	fake.products = [lazada_product(3000000, (12000000, "SKU-000"))]
+	update = StockUpdate("3000000", "12000000", "SKU-000", 3)
+	connector.push_stock([update])
+	fake.fail("/product/item/get", "429")
+	fake.fail("/product/item/get", "503")
+	assert connector.read_stock([update]) == {update: 3}
+	fake.fail("/products/get", "ApiCallLimit")
+	by_sku = StockUpdate("", "", "SKU-000", 0)
+	assert connector.read_stock([by_sku]) == {by_sku: 3}
+	fake.fail("/product/item/get", "500", times=3)
+	with pytest.raises(RetryableError):
+		connector.read_stock([update])
+
+
 # --- money and products -----------------------------------------------------------------
 def transaction(order_no: str, fee_type: str, fee_name: str, amount: str, item: str = "4793112100345291") -> dict:
 	return {

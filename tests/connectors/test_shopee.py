@@ -486,6 +486,65 @@ def test_stock_push_keeps_going_when_one_call_fails(fake, connector):
 	assert [(r.ok, r.retryable) for r in results] == [(False, True), (True, False)]
 
 
+def test_read_stock_returns_what_was_pushed(fake, connector):
+	fake.add_item(10, "Áo thun", models=[{"model_id": 101, "model_sku": "TEE-S"}, {"model_id": 102, "model_sku": "TEE-M"}])
+	fake.add_item(20, "Nón lá", sku="NON-LA")
+	pushed = [StockUpdate("10", "101", "TEE-S", 4), StockUpdate("10", "102", "TEE-M", 0), StockUpdate("20", "", "NON-LA", 9)]
+	assert all(r.ok for r in connector.push_stock(pushed))
+
+	asked = [StockUpdate(u.listing_id, u.variant_id, u.sku, -1) for u in pushed]  # qty is ignored
+	unknown = [
+		StockUpdate("10", "999", "TEE-GHOST", 0),  # a model the item does not have
+		StockUpdate("424242", "", "GONE", 0),  # an item Shopee does not know
+		StockUpdate("20", "777", "NON-LA-X", 0),  # a model on an item without models
+		StockUpdate("abc", "", "BAD", 0),
+	]
+	stock = connector.read_stock(asked + unknown)
+	assert stock == {asked[0]: 4, asked[1]: 0, asked[2]: 9}
+	assert all(any(key is listing for listing in asked) for key in stock)  # the very objects passed in
+	assert len(fake.calls_to("/api/v2/product/get_item_base_info")) == 1
+	assert [c["query"]["item_id"] for c in fake.calls_to("/api/v2/product/get_model_list")] == [["10"]]
+	assert fake.calls_to("/api/v2/product/get_model_list")[0]["method"] == "GET"
+
+
+def test_read_stock_per_location_and_summary(fake, connector):
+	fake.add_item(30, "Dép", models=[{"model_id": 301, "model_sku": "DEP-1"}])
+	connector.push_stock([StockUpdate("30", "301", "DEP-1", 5, warehouse_id="VNA"), StockUpdate("30", "301", "DEP-1", 6, warehouse_id="VNB")])
+	hanoi, saigon, total, nowhere = (StockUpdate("30", "301", "DEP-1", 0, warehouse_id=w) for w in ("VNA", "VNB", "", "VNX"))
+	assert connector.read_stock([hanoi, saigon, total, nowhere]) == {hanoi: 5, saigon: 6, total: 11}
+
+
+def test_read_stock_batches_60_items_into_2_base_info_calls(fake, connector):
+	for n in range(60):
+		fake.add_item(1000 + n, f"Item {n}", sku=f"SKU-{n}")
+	updates = [StockUpdate(str(1000 + n), "", f"SKU-{n}", n) for n in range(60)]
+	connector.push_stock(updates)
+	fake.calls.clear()
+	assert connector.read_stock(updates) == {u: u.qty for u in updates}
+	sizes = [len(c["query"]["item_id_list"][0].split(",")) for c in fake.calls_to("/api/v2/product/get_item_base_info")]
+	assert sizes == [50, 10]
+	assert fake.calls_to("/api/v2/product/get_model_list") == []  # no models: base info carries the stock
+
+
+def test_read_stock_retries_429_and_5xx(fake, connector):
+	fake.add_item(40, "Ví", models=[{"model_id": 401, "model_sku": "VI-1"}])
+	update = StockUpdate("40", "401", "VI-1", 12)
+	connector.push_stock([update])
+	fake.fail("/api/v2/product/get_item_base_info", "429")
+	fake.fail("/api/v2/product/get_model_list", "503")
+	assert connector.read_stock([update]) == {update: 12}
+	assert len(fake.calls_to("/api/v2/product/get_item_base_info")) == 2
+	assert len(fake.calls_to("/api/v2/product/get_model_list")) == 2
+	fake.fail("/api/v2/product/get_model_list", "503", times=3)
+	with pytest.raises(RetryableError):
+		connector.read_stock([update])
+
+
+def test_read_stock_of_nothing_calls_nothing(fake, connector):
+	assert connector.read_stock([]) == {}
+	assert fake.calls == []
+
+
 # --- money ------------------------------------------------------------------------------
 def test_settlement_maps_order_income(fake, connector):
 	fake.escrow["2405017HD347PQ"] = escrow_example()

@@ -446,6 +446,62 @@ def test_stock_push_whole_product_failure_is_reported_per_update(fake):
 	assert [(r.ok, r.retryable) for r in results] == [(False, True), (False, True)]
 
 
+def test_read_stock_returns_what_was_pushed(fake):
+	seed_products(fake)
+	fake.products["P3"] = {"id": "P3", "title": "Nón", "status": "ACTIVATE", "skus": [{"id": "S31", "seller_sku": "NON", "inventory": [{"warehouse_id": "WH-HN", "quantity": 0}]}]}
+	connector = make_connector(fake, shop_cipher=fake.shop_cipher)
+	pushed = [
+		StockUpdate("P1", "S11", "AO-S", 10, "WH-HN"),
+		StockUpdate("P1", "S11", "AO-S", 20, "WH-HCM"),
+		StockUpdate("P1", "S12", "AO-M", 0, "WH-HN"),
+		StockUpdate("P1", "S12", "AO-M", 3, "WH-HCM"),
+		StockUpdate("P2", "S21", "JEAN-29", 7, "WH-HN"),
+		StockUpdate("P2", "S21", "JEAN-29", 8, "WH-HCM"),
+		StockUpdate("P3", "S31", "NON", 42),  # single-warehouse SKU, no warehouse named
+	]
+	assert all(r.ok for r in connector.push_stock(pushed))
+
+	asked = [StockUpdate(u.listing_id, u.variant_id, u.sku, -1, u.warehouse_id) for u in pushed]  # qty is ignored
+	totals = [StockUpdate("P1", "S11", "AO-S", 0), StockUpdate("P1", "S12", "AO-M", 0), StockUpdate("P2", "S21", "JEAN-29", 0)]
+	unknown = [
+		StockUpdate("P1", "S99", "AO-XXL", 0),  # not a SKU of P1
+		StockUpdate("P404", "S404", "GONE", 0),  # a product TikTok does not know
+		StockUpdate("P1", "S11", "AO-S", 0, "WH-DANANG"),  # a warehouse the SKU is not in
+		StockUpdate("", "S11", "AO-S", 0),  # no product id: Get Product cannot be asked
+	]
+	stock = connector.read_stock(asked + totals + unknown)
+	assert stock == {
+		asked[0]: 10, asked[1]: 20, asked[2]: 0, asked[3]: 3, asked[4]: 7, asked[5]: 8, asked[6]: 42,
+		totals[0]: 30, totals[1]: 3, totals[2]: 15,
+	}
+	assert all(any(key is listing for listing in asked + totals) for key in stock)
+	calls = fake.calls(r"/product/202309/products/\w+", "GET")
+	assert [c.path.rsplit("/", 1)[-1] for c in calls] == ["P1", "P2", "P3", "P404"]  # one call per product
+	assert all(c.query["shop_cipher"] == fake.shop_cipher for c in calls)
+
+
+def test_read_stock_by_seller_sku_when_no_sku_id(fake):
+	seed_products(fake)
+	connector = make_connector(fake, shop_cipher=fake.shop_cipher)
+	connector.push_stock([StockUpdate("P2", "S22", "JEAN-30", 4, "WH-HN"), StockUpdate("P2", "S22", "JEAN-30", 5, "WH-HCM")])
+	listing = StockUpdate("P2", "", "JEAN-30", 0)
+	assert connector.read_stock([listing]) == {listing: 9}
+
+
+def test_read_stock_retries_429_and_5xx(fake):
+	seed_products(fake)
+	connector = make_connector(fake, attempts=3, shop_cipher=fake.shop_cipher)
+	connector.push_stock([StockUpdate("P1", "S13", "AO-L", 6, "WH-HN"), StockUpdate("P1", "S13", "AO-L", 1, "WH-HCM")])
+	listing = StockUpdate("P1", "S13", "AO-L", 0, "WH-HN")
+	fake.fail_next(1, status=429, path_prefix="/product/202309/products/P1")
+	fake.fail_next(1, status=503, path_prefix="/product/202309/products/P1")
+	assert connector.read_stock([listing]) == {listing: 6}
+	assert len(fake.calls(r"/product/202309/products/P1", "GET")) == 3
+	fake.fail_next(3, code=36009002, message="Too many requests.", path_prefix="/product/202309/products/P1")
+	with pytest.raises(RateLimited):
+		connector.read_stock([listing])
+
+
 def test_settlement_mapping(fake):
 	fake.statements["576600000000000001"] = {
 		"order_id": "576600000000000001",

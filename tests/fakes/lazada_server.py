@@ -8,7 +8,10 @@ signing rules (nothing is imported from the connector):
   parameter but sign, sorted by name;
 - per-API limits: GetOrders limit <= 100 and offset <= max_offset, GetMultipleOrderItems <= 50
   order ids, UpdateSellableQuantity <= 50 SKUs in its XML payload, GetProducts limit <= 50,
-  pack/rts/print <= 20 packages, QueryTransactionDetails window < 180 days and limit <= 500;
+  pack/rts/print <= 20 packages, QueryTransactionDetails window < 180 days and limit <= 500,
+  GetProducts sku_seller_list <= 100 SellerSkus;
+- stock reads (GetProductItem by item_id, GetProducts) answer each SKU's sellableStock, quantity
+  and multiWarehouseInventories from what UpdateSellableQuantity stored;
 - pack only pending/repacked items, rts only packed packages, cancel only pending..ready_to_ship
   items with a reason OrderCancelValidate offered;
 - tokens: a code and a refresh token work once; access tokens can be expired on demand.
@@ -70,6 +73,7 @@ class FakeLazada(LocalServer):
 		self.products: list[dict] = []  # GetProducts "products" rows
 		self.transactions: list[dict] = []  # QueryTransactionDetails rows
 		self.stock: dict[str, int] = {}  # SkuId or SellerSku -> sellable quantity
+		self.warehouse_stock: dict[str, dict[str, int]] = {}  # SkuId or SellerSku -> WarehouseCode -> quantity
 		self.stock_failures: dict[str, str] = {}  # SellerSku -> message Lazada answers for it
 		self.cancel_reasons = [
 			{"reason_name": "Out of Stock", "reason_id": "10000021"},
@@ -436,15 +440,22 @@ class FakeLazada(LocalServer):
 		failures = []
 		for sku in skus:
 			sku_id, seller_sku = sku.findtext("SkuId") or "", sku.findtext("SellerSku") or ""
+			warehouses = sku.findall("./MultiWarehouseInventories/MultiWarehouseInventory")
+			codes = [w.findtext("WarehouseCode") or "dropshipping" for w in warehouses]
 			quantities = [sku.findtext("SellableQuantity")] if sku.find("SellableQuantity") is not None else [
-				w.findtext("SellableQuantity") for w in sku.findall("./MultiWarehouseInventories/MultiWarehouseInventory")
+				w.findtext("SellableQuantity") for w in warehouses
 			]
 			if not (sku_id or seller_sku) or not quantities or any(not (x or "").isdigit() for x in quantities):
 				failures.append({"field": "SellableQuantity", "message": "invalid SKU or quantity", "seller_sku": seller_sku, "sku_id": sku_id})
 			elif seller_sku in self.stock_failures:
 				failures.append({"field": "SellableQuantity", "message": self.stock_failures[seller_sku], "seller_sku": seller_sku, "sku_id": sku_id})
 			else:
-				self.stock[sku_id or seller_sku] = sum(int(x) for x in quantities)
+				key = sku_id or seller_sku
+				if sku.find("SellableQuantity") is not None:
+					self.warehouse_stock[key] = {"dropshipping": int(quantities[0])}
+				else:  # the warehouses named are set, the others keep their quantity
+					self.warehouse_stock.setdefault(key, {}).update({code: int(x) for code, x in zip(codes, quantities)})
+				self.stock[key] = sum(self.warehouse_stock[key].values())
 		if failures:
 			raise LazadaError("501", "E501: Update product failed", detail=failures)
 		return {"data": {}}
@@ -457,7 +468,45 @@ class FakeLazada(LocalServer):
 			raise LazadaError("19", "Invalid Limit")
 		if not 0 <= offset <= 10000:
 			raise LazadaError("14", f'E014: "{offset}" Invalid Offset')
-		return {"data": {"total_products": len(self.products), "products": self.products[offset : offset + limit]}}
+		products = self.products
+		if q.get("sku_seller_list"):
+			wanted = _json_list(q, "sku_seller_list", "InvalidParameter", "sku_seller_list must be a JSON array")
+			if len(wanted) > 100:
+				raise LazadaError("InvalidParameter", "sku_seller_list has more than 100 SKUs")
+			wanted = {str(sku) for sku in wanted}
+			products = [p for p in products if any(str(s.get("SellerSku")) in wanted for s in p.get("skus") or [])]
+		page = [self._product_view(p) for p in products[offset : offset + limit]]
+		return {"data": {"total_products": len(products), "products": page}}
+
+	def _api_product_item_get(self, q: dict) -> dict:
+		item_id = q.get("item_id")
+		if not item_id:  # seller_sku is deprecated: Lazada reads items by item_id
+			raise LazadaError("MissingParameter", "the input parameter \u201citem_id\u201d that is mandatory for processing this request is not supplied")
+		product = next((p for p in self.products if str(p.get("item_id")) == item_id), None)
+		if product is None:
+			raise LazadaError("EDIT_ITEM_NOT_BELONG_SELLER", "The item does not belong to the seller")
+		return {"data": self._product_view(product)}
+
+	def _product_view(self, product: dict) -> dict:
+		"""A product as the read APIs show it: each SKU's stock as the last update left it."""
+		view = dict(product)
+		view["skus"] = []
+		for sku in product.get("skus") or []:
+			sku = dict(sku)
+			key = next((str(k) for k in (sku.get("SkuId"), sku.get("SellerSku")) if k not in (None, "") and str(k) in self.stock), None)
+			if key is not None:
+				warehouses = self.warehouse_stock.get(key) or {"dropshipping": self.stock[key]}
+				sku.update(
+					quantity=self.stock[key],
+					sellableStock=self.stock[key],
+					Available=self.stock[key],
+					multiWarehouseInventories=[
+						{"warehouseCode": code, "quantity": qty, "sellableQuantity": qty, "occupyQuantity": 0, "withholdQuantity": 0, "totalQuantity": qty}
+						for code, qty in warehouses.items()
+					],
+				)
+			view["skus"].append(sku)
+		return view
 
 	# --- finance -------------------------------------------------------------------------
 	def _api_finance_transaction_details_get(self, q: dict) -> dict:

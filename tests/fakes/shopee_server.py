@@ -7,6 +7,9 @@ of the signing rules (nothing is imported from the connector):
 - sign = lowercase hex HMAC-SHA256(partner_key, partner_id + path + timestamp [+ access_token + shop_id]);
 - per-API limits: get_order_list 15-day window and page_size 1..100, get_order_detail 1..50
   order_sn, update_stock 1..50 models of one item, get_item_base_info 1..50 items;
+- stock read back as update_stock left it: stock_info_v2 (summary_info.total_available_stock,
+  seller_stock per location_id) on get_item_base_info for items without models, on
+  get_model_list per model;
 - tokens: the code and every refresh token work once; access tokens can be expired on demand.
 Faults can be queued per path: HTTP 429, any 5xx, or a Shopee error code such as error_busy.
 Every request is recorded in `calls` so tests can check batching and paging.
@@ -79,6 +82,7 @@ class FakeShopee(LocalServer):
 		self.items: dict[int, dict] = {}  # item_id -> {item_name, item_sku, status, tier_variation, models{model_id: {...}}}
 		self.tracking: dict[str, str] = {}  # order_sn -> tracking number once shipped
 		self.stock_failures: dict[tuple[int, int], str] = {}  # (item_id, model_id) -> failed_reason
+		self.default_location = "VNZ"  # where seller stock sent without a location_id is kept
 		self.shipping_parameter: dict = {
 			"info_needed": {"dropoff": [], "pickup": ["address_id", "pickup_time_id"]},
 			"dropoff": None,
@@ -398,7 +402,15 @@ class FakeShopee(LocalServer):
 		return {
 			"response": {
 				"item_list": [
-					{"item_id": i, "item_name": self.items[i]["item_name"], "item_sku": self.items[i]["item_sku"], "item_status": self.items[i]["status"], "has_model": bool(self.items[i]["models"])}
+					{
+						"item_id": i,
+						"item_name": self.items[i]["item_name"],
+						"item_sku": self.items[i]["item_sku"],
+						"item_status": self.items[i]["status"],
+						"has_model": bool(self.items[i]["models"]),
+						# an item with models keeps its stock on the models (get_model_list)
+						**({} if self.items[i]["models"] else {"stock_info_v2": self._stock_info(self.items[i])}),
+					}
 					for i in ids
 					if i in self.items
 				]
@@ -413,7 +425,7 @@ class FakeShopee(LocalServer):
 			"response": {
 				"tier_variation": item["tier_variation"],
 				"model": [
-					{"model_id": mid, "model_sku": m.get("model_sku", ""), "tier_index": m["tier_index"], "stock_info_v2": {"seller_stock": [{"stock": m.get("stock", 0)}]}}
+					{"model_id": mid, "model_sku": m.get("model_sku", ""), "tier_index": m["tier_index"], "stock_info_v2": self._stock_info(m)}
 					for mid, m in item["models"].items()
 				],
 			}
@@ -439,13 +451,22 @@ class FakeShopee(LocalServer):
 			elif reason:
 				failures.append({"model_id": model_id, "failed_reason": reason})
 			else:
-				total = sum(s["stock"] for s in seller_stock)
-				if item["models"]:
-					item["models"][model_id]["stock"] = total
-				else:
-					item["stock"] = total
-				successes.append({"model_id": model_id, "stock": total})
+				holder = item["models"][model_id] if item["models"] else item
+				# seller_stock updates the locations it names; the others keep their stock
+				locations = dict(holder.get("locations") or {self.default_location: holder.get("stock", 0)})
+				locations.update({str(s.get("location_id") or self.default_location): s["stock"] for s in seller_stock})
+				holder["locations"] = locations
+				holder["stock"] = sum(locations.values())
+				successes.append({"model_id": model_id, "stock": holder["stock"]})
 		return {"response": {"failure_list": failures, "success_list": successes}}
+
+	def _stock_info(self, holder: dict) -> dict:
+		"""stock_info_v2 of an item or model: seller stock per location, nothing reserved."""
+		locations = holder.get("locations") or {self.default_location: holder.get("stock", 0)}
+		return {
+			"summary_info": {"total_reserved_stock": 0, "total_available_stock": sum(locations.values())},
+			"seller_stock": [{"location_id": location, "stock": stock, "if_saleable": True} for location, stock in locations.items()],
+		}
 
 	# --- push ----------------------------------------------------------------------------
 	def _api_push_get_lost_push_message(self, shop_id, q, body):

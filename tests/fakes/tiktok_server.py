@@ -8,7 +8,9 @@ the client's signer, or a wrong algorithm would pass on both sides):
 - header `x-tts-access-token` for API calls; `shop_cipher` required on shop calls and refused on
   Get Authorized Shops;
 - documented limits: page_size 1..100, ids <= 50 per detail call, SKUs of one product per
-  inventory call, quantity 0..99,999, every warehouse of a SKU present.
+  inventory call, quantity 0..99,999, every warehouse of a SKU present;
+- Get Product (GET /product/202309/products/{id}) answers the product with each SKU's
+  inventory[] per warehouse as Update Inventory left it.
 
 Tests can make it answer HTTP 429/5xx or an error code a number of times, or expire the token.
 """
@@ -255,6 +257,7 @@ class FakeTikTokShop(LocalServer):
 			("POST", r"/product/202309/products/search", self._search_products),
 			("POST", r"/product/202309/products/(\w+)/inventory/update", self._update_inventory),
 			("GET", r"/finance/202309/orders/(\w+)/statement_transactions", self._statement_transactions),
+			("GET", r"/product/202309/products/(\w+)", self._get_product),
 		]
 		for route_method, pattern, handler in routes:
 			match = re.fullmatch(pattern, path)
@@ -441,6 +444,12 @@ class FakeTikTokShop(LocalServer):
 					if stock["warehouse_id"] == warehouse:
 						stock["quantity"] = item["quantity"]
 		return {"errors": errors} if errors else {}
+
+	def _get_product(self, query, body, product_id) -> dict:
+		product = self.products.get(product_id)
+		if not product:
+			raise FakeError(12052032, "The product does not exist")
+		return json.loads(json.dumps(product))  # a copy, as the wire would give
 
 	def _statement_transactions(self, query, body, order_id) -> dict:
 		return self.statements.get(order_id, {"order_id": order_id, "statement_transactions": []})

@@ -56,12 +56,16 @@ CANCEL_VALIDATE = "/order/reverse/cancel/validate"
 CANCEL_CREATE = "/order/reverse/cancel/create"
 UPDATE_SELLABLE_QUANTITY = "/product/stock/sellable/update"
 GET_PRODUCTS = "/products/get"
+GET_PRODUCT_ITEM = "/product/item/get"
 TRANSACTION_DETAILS = "/finance/transaction/details/get"
 
 ORDERS_PAGE = 100  # GetOrders: limit at most 100
 ITEMS_BATCH = 50  # GetMultipleOrderItems: at most 50 order ids
 STOCK_BATCH = 50  # UpdateSellableQuantity: at most 50 SKUs per payload
 PRODUCTS_PAGE = 50  # GetProducts: limit at most 50
+# GetProducts: sku_seller_list takes up to 100 SellerSkus, but an answer holds at most `limit`
+# (50) products, so 50 SKUs a call always fit in one page.
+SELLER_SKU_BATCH = 50
 FULFIL_BATCH = 20  # pack / rts / print AWB: at most 20 packages
 TRANSACTIONS_PAGE = 500  # QueryTransactionDetails: limit at most 500
 TRANSACTION_WINDOW = timedelta(days=179)  # end_time - start_time under 180 days
@@ -483,6 +487,42 @@ class LazadaConnector(MarketplaceConnector):
 					results[i] = PushResult(updates[i], message is None, message or "")
 		return [results[i] for i in range(len(updates))]
 
+	def read_stock(self, listings: list[StockUpdate]) -> dict[StockUpdate, int]:
+		"""Stock Lazada shows now, keyed by the very StockUpdate objects given (their qty is ignored).
+
+		Listings with an ItemId are read with GetProductItem (one call per ItemId); those with only
+		a SellerSku with GetProducts' sku_seller_list (50 a call). A listing matches the product's
+		SKU by SkuId (variant_id), else by SellerSku. The figure is the SKU's sellableStock (what
+		UpdateSellableQuantity sets), or its quantity when Lazada leaves sellableStock out; with a
+		warehouse_id, that WarehouseCode's entry of multiWarehouseInventories. SKUs Lazada does not
+		report, and items it refuses to describe, are left out; auth errors and retryable errors
+		that outlast the retries are raised.
+		"""
+		by_item: OrderedDict[str, list[StockUpdate]] = OrderedDict()
+		by_seller_sku: OrderedDict[str, list[StockUpdate]] = OrderedDict()
+		for listing in listings:
+			if listing.listing_id:
+				by_item.setdefault(str(listing.listing_id), []).append(listing)
+			elif listing.sku:
+				by_seller_sku.setdefault(str(listing.sku), []).append(listing)
+		found: dict[StockUpdate, int] = {}
+		for item_id, wanted in by_item.items():
+			try:
+				product = self._call(GET_PRODUCT_ITEM, {"item_id": _id(item_id)}).get("data")
+			except AuthError:
+				raise
+			except ConnectorError as exc:
+				if exc.retryable:
+					raise
+				continue  # not this seller's item (or no longer there)
+			if isinstance(product, dict):
+				found.update(_sku_stocks([product], wanted))
+		for batch in _chunks(list(by_seller_sku), SELLER_SKU_BATCH):
+			params = {"filter": "all", "offset": 0, "limit": PRODUCTS_PAGE, "sku_seller_list": batch}
+			products = (self._call(GET_PRODUCTS, params).get("data") or {}).get("products") or []
+			found.update(_sku_stocks(products, [listing for sku in batch for listing in by_seller_sku[sku]]))
+		return found
+
 	def get_settlement(self, order_id: str, start: date | None = None, end: date | None = None) -> Settlement:
 		"""The order's finance transactions (QueryTransactionDetails) summed into a Settlement.
 
@@ -561,6 +601,47 @@ def settlement_from_transactions(order_id: str, rows: list[dict], currency: str 
 		else:
 			settlement.other[name] = settlement.other.get(name, Decimal(0)) + amount
 	return settlement
+
+
+def _sku_stocks(products: list[dict], listings: list[StockUpdate]) -> dict[StockUpdate, int]:
+	"""Match listings to the SKUs of GetProductItem / GetProducts products; see read_stock."""
+	by_sku_id, by_seller_sku = {}, {}
+	for product in products:
+		for sku in (product.get("skus") or []) if isinstance(product, dict) else []:
+			if not isinstance(sku, dict):
+				continue
+			if sku.get("SkuId") not in (None, ""):
+				by_sku_id[str(sku["SkuId"])] = sku
+			if sku.get("SellerSku") not in (None, ""):
+				by_seller_sku[str(sku["SellerSku"])] = sku
+	found = {}
+	for listing in listings:
+		sku = (by_sku_id.get(str(listing.variant_id)) if listing.variant_id else None) or (
+			by_seller_sku.get(str(listing.sku)) if listing.sku else None
+		)
+		qty = _sku_stock(sku, listing.warehouse_id) if sku else None
+		if qty is not None:
+			found[listing] = qty
+	return found
+
+
+def _sku_stock(sku: dict, warehouse: str = "") -> int | None:
+	if warehouse:
+		for row in sku.get("multiWarehouseInventories") or []:
+			if isinstance(row, dict) and str(row.get("warehouseCode") or "").casefold() == warehouse.casefold():
+				return _int_or_none(row.get("sellableQuantity", row.get("quantity")))
+		return None
+	qty = _int_or_none(sku.get("sellableStock"))
+	return qty if qty is not None else _int_or_none(sku.get("quantity"))
+
+
+def _int_or_none(value) -> int | None:
+	if value is None or isinstance(value, bool):
+		return None
+	try:
+		return int(value)
+	except (TypeError, ValueError):
+		return None
 
 
 def _stock_xml(batch: list) -> str:

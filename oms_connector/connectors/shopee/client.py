@@ -521,6 +521,63 @@ class ShopeeConnector(MarketplaceConnector):
 							results[i] = PushResult(updates[i], False, "Shopee did not confirm this model", retryable=True)
 		return [results[i] for i in range(len(updates))]
 
+	def read_stock(self, listings: list[StockUpdate]) -> dict[StockUpdate, int]:
+		"""Stock Shopee shows now, keyed by the very StockUpdate objects given (their qty is ignored).
+
+		get_item_base_info (50 items per call) says which items exist and whether they have models,
+		and carries the stock of items without models; get_model_list (one call per item) that of
+		each model. The figure is stock_info_v2.summary_info.total_available_stock, or the sum of
+		seller_stock when Shopee leaves the summary out; with a warehouse_id, the seller_stock of
+		that location_id. Items or models Shopee does not report, and ids that are not numbers,
+		are left out; an item Shopee refuses to describe is left out too. Auth errors and
+		retryable errors that outlast the retries are raised.
+		"""
+		wanted: dict[int, list[tuple[int, StockUpdate]]] = {}
+		for listing in listings:
+			try:
+				item_id, model_id = int(listing.listing_id), int(listing.variant_id or 0)
+			except (TypeError, ValueError):
+				continue
+			wanted.setdefault(item_id, []).append((model_id, listing))
+		found: dict[StockUpdate, int] = {}
+		for batch in _chunks(list(wanted), ITEM_INFO_BATCH):
+			info = self._call("GET", GET_ITEM_BASE_INFO, params={"item_id_list": ",".join(str(i) for i in batch)}).get("response") or {}
+			for item in info.get("item_list") or []:
+				try:
+					item_id = int(item.get("item_id"))
+				except (TypeError, ValueError):
+					continue
+				if item_id not in wanted:
+					continue
+				if item.get("has_model"):
+					stocks = self._model_stocks(item_id)
+				else:
+					stocks = {0: item.get("stock_info_v2")}
+				for model_id, listing in wanted[item_id]:
+					if model_id in stocks:
+						qty = _shopee_stock(stocks[model_id], listing.warehouse_id)
+						if qty is not None:
+							found[listing] = qty
+		return found
+
+	def _model_stocks(self, item_id: int) -> dict[int, dict]:
+		"""model_id -> stock_info_v2 from get_model_list; {} when Shopee refuses the item."""
+		try:
+			data = self._call("GET", GET_MODEL_LIST, params={"item_id": item_id}).get("response") or {}
+		except AuthError:
+			raise
+		except ConnectorError as exc:
+			if exc.retryable:
+				raise
+			return {}
+		stocks = {}
+		for model in data.get("model") or []:
+			try:
+				stocks[int(model.get("model_id"))] = model.get("stock_info_v2")
+			except (TypeError, ValueError):
+				continue
+		return stocks
+
 	def get_settlement(self, order_id: str) -> Settlement:
 		"""get_escrow_detail's order_income as a Settlement (amounts in the shop currency,
 		config.extra["currency"], VND by default). Every other non-zero money field of
@@ -616,6 +673,33 @@ def settlement_from_escrow(order_id: str, escrow: dict, currency: str = "VND") -
 		withheld_tax=money("withholding_tax") + money("withholding_vat_tax") + money("withholding_pit_tax"),
 		other=other,
 	)
+
+
+def _shopee_stock(stock_info, location_id: str = "") -> int | None:
+	"""The stock figure of one stock_info_v2 object (see read_stock), None when it has none."""
+	if not isinstance(stock_info, dict):
+		return None
+	seller_stock = [row for row in stock_info.get("seller_stock") or [] if isinstance(row, dict)]
+	if location_id:
+		for row in seller_stock:
+			if str(row.get("location_id") or "") == location_id:
+				return _int_or_none(row.get("stock"))
+		return None
+	summary = stock_info.get("summary_info")
+	if isinstance(summary, dict) and _int_or_none(summary.get("total_available_stock")) is not None:
+		return _int_or_none(summary.get("total_available_stock"))
+	stocks = [_int_or_none(row.get("stock")) for row in seller_stock]
+	stocks = [qty for qty in stocks if qty is not None]
+	return sum(stocks) if stocks else None
+
+
+def _int_or_none(value) -> int | None:
+	if value is None or isinstance(value, bool):
+		return None
+	try:
+		return int(value)
+	except (TypeError, ValueError):
+		return None
 
 
 def _event_from_push(message: dict) -> WebhookEvent:

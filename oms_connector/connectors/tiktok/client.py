@@ -466,6 +466,39 @@ class TikTokConnector(MarketplaceConnector):
 			for index in indexes:
 				results[index] = PushResult(updates[index], ok=not message, message=message)
 
+	def read_stock(self, listings: list[StockUpdate]) -> dict[StockUpdate, int]:
+		"""Stock TikTok shows now, keyed by the very StockUpdate objects given (their qty is ignored).
+
+		Get Product 202309 (one call per product_id): the SKU whose id is the listing's variant_id
+		(by seller_sku when there is no variant_id) reports the sum of its inventory[].quantity,
+		or, with a warehouse_id, that warehouse's quantity. Listings without a product id, SKUs or
+		warehouses TikTok does not report, and products it refuses to describe are left out; auth
+		errors and retryable errors that outlast the retries are raised.
+		"""
+		by_product: OrderedDict[str, list[StockUpdate]] = OrderedDict()
+		for listing in listings:
+			if listing.listing_id and (listing.variant_id or listing.sku):
+				by_product.setdefault(str(listing.listing_id), []).append(listing)
+		found: dict[StockUpdate, int] = {}
+		for product_id, wanted in by_product.items():
+			try:
+				product = self._request("GET", f"/product/{API_VERSION}/products/{product_id}")
+			except AuthError:
+				raise
+			except ConnectorError as exc:
+				if exc.retryable:
+					raise
+				continue  # no such product in this shop (deleted, or another shop's)
+			skus = [sku for sku in product.get("skus") or [] if isinstance(sku, dict)]
+			by_id = {str(sku.get("id")): sku for sku in skus if sku.get("id") not in (None, "")}
+			by_seller_sku = {str(sku.get("seller_sku")): sku for sku in skus if sku.get("seller_sku")}
+			for listing in wanted:
+				sku = by_id.get(str(listing.variant_id)) if listing.variant_id else by_seller_sku.get(str(listing.sku))
+				qty = _sku_quantity(sku, listing.warehouse_id) if sku else None
+				if qty is not None:
+					found[listing] = qty
+		return found
+
 	def get_settlement(self, order_id: str) -> Settlement:
 		"""Get Order Statement Transactions 202309. TikTok reports fees as negative amounts;
 		Settlement holds them as positive amounts the platform keeps."""
@@ -526,3 +559,16 @@ class TikTokConnector(MarketplaceConnector):
 			if not token or token in seen_tokens:
 				return
 			seen_tokens.add(token)
+
+
+def _sku_quantity(sku: dict, warehouse_id: str = "") -> int | None:
+	"""Sum of a Get Product SKU's inventory[].quantity, or one warehouse's; None when not reported."""
+	quantities = []
+	for row in sku.get("inventory") or []:
+		if not isinstance(row, dict) or (warehouse_id and str(row.get("warehouse_id") or "") != warehouse_id):
+			continue
+		try:
+			quantities.append(int(row.get("quantity")))
+		except (TypeError, ValueError):
+			continue
+	return sum(quantities) if quantities else None
