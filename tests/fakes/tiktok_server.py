@@ -11,6 +11,9 @@ the client's signer, or a wrong algorithm would pass on both sides):
   inventory call, quantity 0..99,999, every warehouse of a SKU present;
 - Get Product (GET /product/202309/products/{id}) answers the product with each SKU's
   inventory[] per warehouse as Update Inventory left it.
+- Search Returns (POST /return_refund/202309/returns/search) answers from `returns` (return
+  order objects the test adds), filtered by the body's order_ids / return_ids / return_types /
+  return_status, page_size 1..50 (default 10), paged with next_page_token.
 
 Tests can make it answer HTTP 429/5xx or an error code a number of times, or expire the token.
 """
@@ -98,6 +101,8 @@ class FakeTikTokShop(LocalServer):
 		self.packages: dict[str, dict] = {}
 		self.statements: dict[str, dict] = {}
 		self.cancellations: list[dict] = []
+		self.returns: list[dict] = []  # Search Returns return_orders[] objects
+		self.return_order_ids_limit = 50  # order_ids per Search Returns call the fake accepts
 		self.sku_errors: dict[str, tuple[int, str]] = {}  # sku id -> error TikTok reports for it
 		self.requests: list[Recorded] = []
 		self.failures: list[Failure] = []
@@ -254,6 +259,7 @@ class FakeTikTokShop(LocalServer):
 			("GET", r"/fulfillment/202309/packages/(\w+)/shipping_documents", self._shipping_documents),
 			("GET", r"/fulfillment/202309/packages/(\w+)", self._package_detail),
 			("POST", r"/return_refund/202309/cancellations", self._cancel),
+			("POST", r"/return_refund/202309/returns/search", self._search_returns),
 			("POST", r"/product/202309/products/search", self._search_products),
 			("POST", r"/product/202309/products/(\w+)/inventory/update", self._update_inventory),
 			("GET", r"/finance/202309/orders/(\w+)/statement_transactions", self._statement_transactions),
@@ -387,6 +393,40 @@ class FakeTikTokShop(LocalServer):
 		cancel = {"cancel_id": f"40353{len(self.cancellations) + 1:05d}", "cancel_status": "CANCELLATION_REQUEST_SUCCESS"}
 		self.cancellations.append({**body, **cancel})
 		return cancel
+
+	def _search_returns(self, query, body) -> dict:
+		try:
+			size = int(query.get("page_size") or 10)  # documented default 10
+		except ValueError:
+			raise FakeError(36009004, "page_size is invalid") from None
+		if not 1 <= size <= 50:
+			raise FakeError(36009004, "page_size must be within [1-50]")
+		offset = self._offset(query)
+		filters = {}
+		for key, field_name in (
+			("order_ids", "order_id"),
+			("return_ids", "return_id"),
+			("return_types", "return_type"),
+			("return_status", "return_status"),
+		):
+			if key in body:
+				if not isinstance(body[key], list) or not all(isinstance(v, str) for v in body[key]):
+					raise FakeError(36009004, f"{key} must be a list of strings")
+				filters[field_name] = set(body[key])
+		if len(filters.get("order_id", ())) > self.return_order_ids_limit:
+			raise FakeError(36009004, f"order_ids exceeds the max count of {self.return_order_ids_limit}")
+		matched = sorted(
+			(r for r in self.returns if all(str(r.get(name)) in wanted for name, wanted in filters.items())),
+			key=lambda r: (r.get("create_time", 0), str(r.get("return_id"))),
+			reverse=query.get("sort_order", "ASC") == "DESC",
+		)
+		page = matched[offset : offset + size]
+		more = offset + size < len(matched)
+		return {
+			"return_orders": page,
+			"total_count": len(matched),
+			"next_page_token": self._token_for(offset + size) if more else "",
+		}
 
 	def _search_products(self, query, body) -> dict:
 		size = self._page_size(query)

@@ -54,6 +54,10 @@ DEFAULT_AUTHORIZE_URL = "https://services.tiktokshop.com/open/authorize"
 ORDER_PAGE_SIZE = 100  # Get Order List: page_size valid range [1-100]
 ORDER_DETAIL_BATCH = 50  # Get Order Detail: ids max count 50
 PRODUCT_PAGE_SIZE = 100  # Search Products: page_size valid range [1-100]
+RETURN_PAGE_SIZE = 50  # Search Returns: page_size default 10, upper limit 50
+RETURN_ORDER_BATCH = 50  # order_ids per Search Returns call (same as an order detail batch)
+# Orders that can have a return: goods left the warehouse. Earlier ones can only be cancelled.
+RETURNABLE_ORDER_STATUSES = {"IN_TRANSIT", "DELIVERED", "COMPLETED"}
 MAX_STOCK_QTY = 99_999  # Update Inventory: quantity upper bound
 DEFAULT_CANCEL_REASON = "seller_cancel_reason_out_of_stock"  # from the documented cancel reasons
 
@@ -323,8 +327,53 @@ class TikTokConnector(MarketplaceConnector):
 		for start in range(0, len(ids), ORDER_DETAIL_BATCH):
 			batch = ids[start : start + ORDER_DETAIL_BATCH]
 			data = self._request("GET", f"/order/{API_VERSION}/orders", query={"ids": ",".join(batch)})
-			orders.extend(data.get("orders") or [])
+			found = [order for order in data.get("orders") or [] if isinstance(order, dict)]
+			self._attach_returns(found)
+			orders.extend(found)
 		return orders
+
+	def _attach_returns(self, orders: list[dict]) -> None:
+		"""Put each shipped order's returns in `order["oms_returns"]` (Search Returns 202309).
+
+		Only IN_TRANSIT / DELIVERED / COMPLETED orders are asked about, RETURN_ORDER_BATCH order
+		ids per call, following next_page_token. The list goes into the raw payload so a stored
+		payload maps to the same order again. An order with no return gets an empty list. If the
+		call fails with anything but an AuthError (retries exhausted included), the batch is
+		left without `oms_returns`: the orders are still good, only their returns are unknown.
+		"""
+		wanted = [order for order in orders if str(order.get("status") or "").upper() in RETURNABLE_ORDER_STATUSES]
+		for start in range(0, len(wanted), RETURN_ORDER_BATCH):
+			batch = wanted[start : start + RETURN_ORDER_BATCH]
+			try:
+				returns = self.search_returns([str(order.get("id")) for order in batch])
+			except AuthError:
+				raise
+			except ConnectorError:
+				continue
+			by_order: dict[str, list[dict]] = {}
+			for return_order in returns:
+				by_order.setdefault(str(return_order.get("order_id") or ""), []).append(return_order)
+			for order in batch:
+				order["oms_returns"] = by_order.get(str(order.get("id")), [])
+
+	def search_returns(self, order_ids: list[str]) -> list[dict]:
+		"""Search Returns 202309 (POST /return_refund/202309/returns/search) filtered by order_ids:
+		every return_orders[] entry, all pages."""
+		returns: list[dict] = []
+		body = {"order_ids": [str(order_id) for order_id in order_ids]}
+		token, seen_tokens = "", set()
+		while True:
+			data = self._request(
+				"POST",
+				f"/return_refund/{API_VERSION}/returns/search",
+				query={"page_size": RETURN_PAGE_SIZE, "page_token": token},
+				body=body,
+			)
+			returns.extend(item for item in data.get("return_orders") or [] if isinstance(item, dict))
+			token = data.get("next_page_token") or ""
+			if not token or token in seen_tokens:
+				return returns
+			seen_tokens.add(token)
 
 	def map_order(self, raw: dict) -> ChannelOrder:
 		return order_from_tiktok(raw)

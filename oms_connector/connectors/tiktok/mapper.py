@@ -11,6 +11,9 @@ Facts this relies on (Get Order List / Get Order Detail 202309 reference):
 - Every amount is a decimal string in `payment.currency`.
 - `recipient_address` is absent while the order is UNPAID or ON_HOLD; with platform logistics
   the name and phone are masked ("(+84)90*****12").
+- `oms_returns` is not TikTok's: the client puts the order's Search Returns 202309
+  `return_orders[]` there (order_id, return_id, return_type, return_status,
+  can_buyer_keep_item, return_line_items[] with order_line_item_id, sku_id, seller_sku).
 """
 
 from __future__ import annotations
@@ -48,6 +51,20 @@ STATUS_MAP: dict[str, OrderStatus] = {
 	"CANCELLED": OrderStatus.CANCELLED,
 	"CANCEL": OrderStatus.CANCELLED,
 }
+
+# Return statuses after which the return is settled in the buyer's favour. For a
+# RETURN_AND_REFUND, TikTok only gets there once the returned package was accepted:
+# RETURN_OR_REFUND_REQUEST_SUCCESS ("approved, the buyer will be refunded") and
+# RETURN_OR_REFUND_REQUEST_COMPLETE ("processed, the buyer has been refunded"). Everything
+# else is in progress (RETURN_OR_REFUND_REQUEST_PENDING, AWAITING_BUYER_SHIP,
+# BUYER_SHIPPED_ITEM) or ended without a return (REFUND_OR_RETURN_REQUEST_REJECT,
+# REJECT_RECEIVE_PACKAGE, RETURN_OR_REFUND_REQUEST_CANCEL).
+COMPLETED_RETURN_STATUSES = {"RETURN_OR_REFUND_REQUEST_SUCCESS", "RETURN_OR_REFUND_REQUEST_COMPLETE"}
+# Only this return type brings goods back. REFUND (the docs' name; "REFUND_ONLY" and unknown
+# types are treated alike) is a returnless refund; REPLACEMENT makes TikTok create a new order.
+GOODS_RETURN_TYPES = {"RETURN_AND_REFUND"}
+# Order statuses a return can apply to: the goods have left the warehouse.
+RETURNABLE_STATUSES = {OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED}
 
 COUNTRY_BY_REGION = {"VN": "Vietnam", "TH": "Thailand", "MY": "Malaysia", "PH": "Philippines", "SG": "Singapore", "ID": "Indonesia"}
 
@@ -114,6 +131,44 @@ def _address(raw: dict | None) -> Address | None:
 	)
 
 
+def _returned_lines(order: dict, sku_by_item: dict[str, str], qty_by_sku: dict[str, Decimal]) -> dict[str, Decimal]:
+	"""Units brought back by completed goods returns in `order["oms_returns"]`, per SKU.
+
+	Each return line item is one unit (like order line items). It is matched to the order's line
+	item through order_line_item_id, else by seller_sku / sku_id; a unit is counted once even
+	if several returns name it, and never more units than the order has.
+	"""
+	returned_items: set[str] = set()
+	counts: dict[str, Decimal] = {}
+	for return_order in order.get("oms_returns") or []:
+		if not isinstance(return_order, dict):
+			continue
+		if _text(return_order, "return_type").upper() not in GOODS_RETURN_TYPES:
+			continue
+		if _text(return_order, "return_status").upper() not in COMPLETED_RETURN_STATUSES:
+			continue
+		if return_order.get("can_buyer_keep_item") is True:
+			continue  # refunded, but the goods stay with the buyer
+		for index, item in enumerate(return_order.get("return_line_items") or []):
+			if not isinstance(item, dict):
+				continue
+			item_id = _text(item, "order_line_item_id")
+			sku = sku_by_item.get(item_id) if item_id else None
+			if sku is None:
+				sku = next(
+					(key for key in (_text(item, "seller_sku"), _text(item, "sku_id")) if key and key in qty_by_sku), None
+				)
+			if sku is None:
+				continue  # not a unit of this order
+			unit = item_id or f"{_text(return_order, 'return_id')}/{_text(item, 'return_line_item_id') or index}"
+			if unit in returned_items:
+				continue
+			returned_items.add(unit)
+			if counts.get(sku, Decimal(0)) < qty_by_sku[sku]:
+				counts[sku] = counts.get(sku, Decimal(0)) + 1
+	return counts
+
+
 def order_from_tiktok(order: dict) -> ChannelOrder:
 	"""Map one 202309 order object (from Get Order List or Get Order Detail) to a ChannelOrder.
 
@@ -123,6 +178,14 @@ def order_from_tiktok(order: dict) -> ChannelOrder:
 	discount than the line items carry, the difference is treated as an order-level voucher.
 	`shipping_fee` is what the buyer paid for shipping (after shipping discounts), and
 	`platform_total` is `payment.total_amount`, so `ChannelOrder.validate()` cross-checks the sums.
+
+	Returns: when the order has left the warehouse (SHIPPED / DELIVERED / COMPLETED) and
+	`oms_returns` holds a RETURN_AND_REFUND return in a COMPLETED_RETURN_STATUSES status whose
+	goods are not kept by the buyer, the status becomes RETURNED and `returned_lines` counts
+	the returned line items per SKU (always explicit, even when every unit came back). A
+	returnless refund (REFUND / REFUND_ONLY) or a REPLACEMENT returns no goods: the order keeps
+	its status and the money side shows in the settlement. Returns still in progress, rejected
+	or cancelled are ignored too.
 	Raises InvalidOrder when the payload cannot be read as an order.
 	"""
 	if not isinstance(order, dict):
@@ -137,6 +200,7 @@ def order_from_tiktok(order: dict) -> ChannelOrder:
 		raise InvalidOrder(f"TikTok order {order_id}: line_items must be a list")
 
 	groups: OrderedDict[tuple[str, Decimal], dict] = OrderedDict()
+	sku_by_item: dict[str, str] = {}
 	packages: OrderedDict[str, Shipment] = OrderedDict()
 	for index, item in enumerate(raw_lines, 1):
 		if not isinstance(item, dict):
@@ -152,6 +216,7 @@ def order_from_tiktok(order: dict) -> ChannelOrder:
 		group["platform"] += to_money(item.get("platform_discount"), currency)
 		if _text(item, "id"):
 			group["ids"].append(_text(item, "id"))
+			sku_by_item[_text(item, "id")] = sku
 		package_id = _text(item, "package_id")
 		if package_id:
 			shipment = packages.setdefault(
@@ -189,9 +254,18 @@ def order_from_tiktok(order: dict) -> ChannelOrder:
 
 	address = _address(order.get("recipient_address"))
 	total = payment.get("total_amount")
+	status = tiktok_status(order.get("status"))
+	returned_lines: dict[str, Decimal] = {}
+	if status in RETURNABLE_STATUSES and order.get("oms_returns"):
+		qty_by_sku: dict[str, Decimal] = {}
+		for line in lines:
+			qty_by_sku[line.sku] = qty_by_sku.get(line.sku, Decimal(0)) + line.qty
+		returned_lines = _returned_lines(order, sku_by_item, qty_by_sku)
+		if returned_lines:
+			status = OrderStatus.RETURNED
 	return ChannelOrder(
 		external_order_id=order_id,
-		status=tiktok_status(order.get("status")),
+		status=status,
 		lines=lines,
 		currency=currency,
 		buyer=Buyer(
@@ -210,4 +284,5 @@ def order_from_tiktok(order: dict) -> ChannelOrder:
 		shipments=list(packages.values()),
 		note=_text(order, "buyer_message"),
 		platform_total=None if total in (None, "") else to_money(total, currency),
+		returned_lines=returned_lines,
 	)
