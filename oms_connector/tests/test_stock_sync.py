@@ -230,3 +230,39 @@ class TestStockSync(FrappeTestCase):
 		self.assertEqual(drift["LZ-A"]["platform"], 999)
 		self.assertEqual(drift["LZ-A"]["erpnext"], self.expected(ITEM_A))
 		self.assertEqual(self.shown("LZ-A"), self.expected(ITEM_A))  # and put right
+
+	def test_purchase_receipt_reaches_the_channel(self):
+		if not frappe.db.exists("Supplier", "OMS Test Supplier"):
+			frappe.get_doc(
+				{"doctype": "Supplier", "supplier_name": "OMS Test Supplier", "supplier_group": frappe.db.get_value("Supplier Group", {"is_group": 0}) or "All Supplier Groups"}
+			).insert(ignore_permissions=True)
+		self.sync()
+		receipt = frappe.get_doc(
+			{
+				"doctype": "Purchase Receipt",
+				"company": fx.COMPANY,
+				"supplier": "OMS Test Supplier",
+				"currency": "VND",
+				"items": [{"item_code": ITEM_A, "qty": 4, "rate": 40000, "warehouse": self.hanoi}],
+			}
+		).insert()
+		receipt.submit()
+		self.sync()
+		self.assertEqual(self.shown("LZ-A"), self.expected(ITEM_A))
+
+	def test_stock_reservation_entries_reach_the_channel(self):
+		fx.set_stock(ITEM_B, self.hanoi, 20)
+		self.sync()
+		frappe.db.set_single_value("Stock Settings", "enable_stock_reservation", 1)
+		try:
+			payload = fx.canonical_order(f"SRE-{frappe.generate_hash(length=8).upper()}")
+			payload["lines"] = [{"sku": ITEM_B, "qty": 2, "unit_price": 100000}]
+			before = self.shown("LZ-B")
+			so = frappe.db.get_value("Channel Order", intake.receive_order(WEB, json.dumps(payload), source="Test"), "sales_order")
+			self.assertTrue(frappe.db.exists("Stock Reservation Entry", {"voucher_no": so, "docstatus": 1}))
+			self.sync()
+			self.assertEqual(self.shown("LZ-B"), before - 2)  # reserved once, not twice
+			self.assertEqual(self.shown("LZ-B"), self.expected(ITEM_B))
+		finally:
+			frappe.db.set_single_value("Stock Settings", "enable_stock_reservation", 0)
+			frappe.db.commit()
