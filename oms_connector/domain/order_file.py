@@ -34,21 +34,9 @@ COLUMNS = [
 	"note",
 ]
 REQUIRED = ("order_id", "sku", "qty")
-ORDER_LEVEL = (
-	"order_date",
-	"customer_name",
-	"phone",
-	"email",
-	"address_line1",
-	"ward",
-	"district",
-	"province",
-	"shipping_fee",
-	"voucher",
-	"payment_method",
-	"pickup_store",
-	"note",
-)
+LINE_COLUMNS = ("order_id", "sku", "qty", "unit_price", "line_discount")
+# everything else describes the whole order: rows of one order must agree on it
+ORDER_LEVEL = tuple(column for column in COLUMNS if column not in LINE_COLUMNS)
 EXAMPLE_ROWS = [
 	["HD-0001", "2026-11-20", "Nguyễn Văn An", "0912345678", "", "12 Lý Thường Kiệt", "Cửa Nam", "", "Hà Nội", "SKU-1", "2", "", "", "30000", "", "COD", "", ""],
 	["HD-0001", "", "", "", "", "", "", "", "", "SKU-2", "1", "99000", "9000", "", "", "", "", ""],
