@@ -29,6 +29,8 @@ doc_events = {
 
 scheduler_events = {
 	"cron": {
+		# queue a drain/fetch for orders still marked (a lost or killed job): nothing waits forever
+		"* * * * *": ["oms_connector.erp.scheduler.sweep_waiting_work"],
 		# retry orders that failed for a reason that may have passed (locks, platform hiccups)
 		"*/15 * * * *": ["oms_connector.erp.scheduler.retry_failed_orders"],
 		# pull orders changed since the last poll: the safety net behind webhooks

@@ -13,24 +13,19 @@ import frappe
 from frappe import _
 
 from oms_connector.connectors.base import ConnectorError
+from oms_connector.api.webhooks import channel_from_query
 from oms_connector.erp import marketplace
 
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])
-def webhook(channel: str) -> dict:
+def webhook(**_body) -> dict:
 	"""Push endpoint for every marketplace: /api/method/oms_connector.api.marketplace.webhook?channel=NAME.
 
-	Answers 401 to an unknown channel or a bad signature, 503 when the platform could not be
-	read just now (so it sends the push again), 200 otherwise.
+	Answers 401 to an unknown channel or a bad signature, 200 once the push is stored; the
+	orders it names are read from the platform in the background.
 	"""
-	# The query string names the channel; a JSON body key of the same name must not override it.
-	channel = frappe.request.args.get("channel") or channel
 	body = frappe.request.get_data(cache=True) or b""
-	try:
-		return marketplace.handle_webhook(None, channel, dict(frappe.request.headers), body, frappe.request.url)
-	except ConnectorError as exc:  # only retryable ones get here
-		frappe.local.response["http_status_code"] = 503
-		return {"retry": True, "error": str(exc)}
+	return marketplace.handle_webhook(None, channel_from_query(), dict(frappe.request.headers), body, frappe.request.url)
 
 
 @frappe.whitelist(methods=["POST"])

@@ -22,8 +22,7 @@ def retry_orders(names: str | list[str]) -> dict:
 	if len(names) <= INLINE_RETRY_LIMIT:
 		results = {name: intake.retry_order(name) for name in names}
 		return {"processed": results}
-	for name in names:
-		intake.enqueue_processing(name)
+	intake.enqueue_processing(names)
 	return {"queued": len(names)}
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
+from contextlib import contextmanager
 
 import frappe
 from frappe.utils import now_datetime
@@ -24,9 +26,19 @@ from oms_connector.domain.lifecycle import (
 )
 from oms_connector.domain.normalize import order_to_dict
 from oms_connector.domain.order import ChannelOrder, InvalidOrder
-from oms_connector.erp import documents, items, parties, platforms, routing
+from oms_connector.erp import documents, items, jobs, parties, platforms, routing
+from oms_connector.erp.timezones import to_system_time
 
 EVENT_DOCTYPE = "Channel Order Event"
+NEEDS_PROCESSING = "needs_processing"  # Channel Order: the drain has work to do on it
+DRAIN_JOB = "oms_connector.erp.intake.drain_orders"
+DRAIN_SLOT = "oms_connector:drain_queued"
+DRAIN_SLOT_SECONDS = 60  # a drain lost from the queue holds up new ones this long at most
+DRAIN_SECONDS = 240  # one drain job's time budget (the short queue times a job out at 300 s)
+DRAIN_BATCH = 20
+TRANSIENT_RETRIES = 5
+DEFERRED = "Deferred"
+PUSH_SOURCE = "Push"  # a marketplace push kept as it came: names the order, is not the order
 
 
 class HoldOrder(Exception):
@@ -41,84 +53,213 @@ def receive_order(sales_channel: str, payload, source: str = "Webhook", process:
 	"""Store one order payload for a channel, commit, then process it.
 
 	`payload` is the platform's order payload (str, bytes or dict). `process` is True to
-	process now, "enqueue" for a background job, False to only store. Returns the Channel Order name.
+	process now, "enqueue" to leave it to the background drain, False to only store.
+	Returns the Channel Order name. Commits whatever the caller had pending first.
 	"""
 	if isinstance(payload, bytes):
 		payload = payload.decode("utf-8", errors="replace")
 	raw_text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, sort_keys=True)
-	platform = frappe.db.get_value("Sales Channel", sales_channel, "platform")
-	if not platform:
+	channel = frappe.db.get_value("Sales Channel", sales_channel, ["platform", "company"], as_dict=True)
+	if not channel:
 		frappe.throw(f"Sales Channel {sales_channel} does not exist", frappe.DoesNotExistError)
-	external_id = platforms.peek_order_id(platform, raw_text)
-	name = store_payload(sales_channel, external_id, raw_text, source)
+	external_id = platforms.peek_order_id(channel.platform, raw_text)
+	frappe.db.commit()
+	name = with_transient_retry(
+		lambda: store_payload(sales_channel, external_id, raw_text, source, company=channel.company)
+	)
 	frappe.db.commit()  # the payload is safe before anything can go wrong with it
 	if process == "enqueue":
-		enqueue_processing(name)
+		request_drain()
 	elif process:
 		process_order(name)
 	return name
 
 
-def store_payload(sales_channel: str, external_id: str, raw_text: str, source: str) -> str:
+def store_payload(
+	sales_channel: str, external_id: str, raw_text: str, source: str, company: str | None = None, queue: bool = True
+) -> str:
+	"""Insert the Channel Order (if new) and the payload as its event; with `queue`, a new
+	payload marks the order for processing. Raw inserts: this runs inside every webhook request."""
 	name = channel_order_name(sales_channel, external_id)
 	now = now_datetime()
-	frappe.db.savepoint("oms_store")
-	try:
-		order = frappe.get_doc(
-			{
-				"doctype": "Channel Order",
-				"sales_channel": sales_channel,
-				"external_order_id": external_id,
-				"raw_payload": raw_text,
-				"status": "Received",
-				"company": frappe.db.get_value("Sales Channel", sales_channel, "company"),
-			}
-		)
-		order.flags.ignore_links = True
-		order.insert(ignore_permissions=True)
-	except frappe.DuplicateEntryError:
-		frappe.db.rollback(save_point="oms_store")
-	_store_event(name, raw_text, source, now)
+	created = False
+	if not frappe.db.exists("Channel Order", name):
+		created = _insert_channel_order(name, sales_channel, external_id, raw_text, company, now, queue)
+	if _store_event(name, raw_text, source, now) and queue and not created:
+		mark_for_processing([name])
 	return name
+
+
+def _insert_channel_order(name, sales_channel, external_id, raw_text, company, now, queue: bool) -> bool:
+	doc = frappe.get_doc(
+		{
+			"doctype": "Channel Order",
+			"name": name,
+			"sales_channel": sales_channel,
+			"platform": frappe.db.get_value("Sales Channel", sales_channel, "platform"),
+			"external_order_id": external_id,
+			"raw_payload": raw_text,
+			"status": "Received",
+			"company": company or frappe.db.get_value("Sales Channel", sales_channel, "company"),
+			NEEDS_PROCESSING: int(queue),
+			"owner": frappe.session.user,
+			"modified_by": frappe.session.user,
+			"creation": now,
+			"modified": now,
+		}
+	)
+	if _insert_once(doc):
+		return True
+	# Another request stored it a moment ago. Roll back the whole transaction (nothing else is in
+	# it): the duplicate-key check left a shared lock on that row, and holding it while marking
+	# the row would deadlock with the other request doing the same.
+	frappe.db.rollback()
+	return False
 
 
 def _store_event(order_name: str, raw_text: str, source: str, received_at) -> bool:
 	"""Add the payload to the order's events unless these exact bytes are there already."""
 	event_name = hashlib.sha1(f"{order_name}\n{raw_text}".encode()).hexdigest()[:20]
 	frappe.db.savepoint("oms_event")
+	event = frappe.get_doc(
+		{
+			"doctype": EVENT_DOCTYPE,
+			"name": event_name,
+			"channel_order": order_name,
+			"received_at": received_at,
+			"source": source,
+			"payload": raw_text,
+			"owner": frappe.session.user,
+			"creation": received_at,
+			"modified": received_at,
+		}
+	)
+	if _insert_once(event):
+		return True
+	frappe.db.rollback(save_point="oms_event")
+	return False
+
+
+def _insert_once(doc) -> bool:
+	"""db_insert, False if a row with this name exists (without db_insert's red "Duplicate Name"
+	message, which would reach the caller of a replayed webhook)."""
+	messages = len(frappe.local.message_log)
 	try:
-		frappe.get_doc(
-			{
-				"doctype": EVENT_DOCTYPE,
-				"name": event_name,
-				"channel_order": order_name,
-				"received_at": received_at,
-				"source": source,
-				"payload": raw_text,
-			}
-		).db_insert()
+		doc.db_insert()
 		return True
 	except frappe.DuplicateEntryError:
-		frappe.db.rollback(save_point="oms_event")
+		del frappe.local.message_log[messages:]
 		return False
 
 
-def enqueue_processing(name: str) -> None:
-	frappe.enqueue(
-		"oms_connector.erp.intake.process_order",
-		queue="short",
-		job_id=f"oms-process-{name}",
-		deduplicate=True,
-		enqueue_after_commit=True,
-		name=name,
+def mark_for_processing(names: list[str]) -> None:
+	"""Put orders in the processing queue (the drain picks them up). Waits for an order being
+	processed right now to commit, so what it stored is seen by the next pass."""
+	for start in range(0, len(names), 500):
+		frappe.db.sql(
+			f"update `tabChannel Order` set `{NEEDS_PROCESSING}`=1 where name in %(names)s",
+			{"names": tuple(names[start : start + 500])},
+		)
+
+
+def enqueue_processing(name: str | list[str]) -> None:
+	"""Process these orders in the background, after the current transaction commits."""
+	mark_for_processing([name] if isinstance(name, str) else list(name))
+	frappe.db.after_commit.add(request_drain)
+
+
+# --- the background drain ----------------------------------------------------------------
+def request_drain(force: bool = False) -> None:
+	"""Make sure a drain job is waiting in the queue (at most one waits; more may be running).
+	`force`: queue one even if the slot says one waits (the sweeper: that one may be lost)."""
+	if jobs.claim_queue_slot(DRAIN_SLOT, DRAIN_SLOT_SECONDS) or force:
+		jobs.enqueue_safely(DRAIN_JOB, queue="short", timeout=DRAIN_SECONDS + 120)
+
+
+@jobs.as_job_user
+def drain_orders() -> int:
+	"""Process every order marked for processing, each in its own transaction, until none is
+	left or the time budget is spent (then the drain is queued again). Orders another drain
+	holds are skipped (SKIP LOCKED), so drains on several workers and machines share the work."""
+	jobs.release_queue_slot(DRAIN_SLOT)  # marks from now on queue another drain
+	deadline = time.monotonic() + DRAIN_SECONDS
+	processed, deferred = 0, set()
+	with _read_committed():
+		while time.monotonic() < deadline:
+			names = [n for n in _waiting_orders(DRAIN_BATCH + len(deferred)) if n not in deferred]
+			claimed = 0
+			for name in names:
+				status = _process_if_free(name)
+				if status is None:
+					continue  # another drain has it
+				claimed += 1
+				if status == DEFERRED:
+					deferred.add(name)
+				else:
+					processed += 1
+			if not claimed:
+				return processed
+	request_drain()  # out of time with orders still waiting
+	return processed
+
+
+def _waiting_orders(limit: int) -> list[str]:
+	return frappe.db.sql_list(
+		f"select name from `tabChannel Order` where `{NEEDS_PROCESSING}`=1 order by modified asc limit %s", limit
 	)
+
+
+def _process_if_free(name: str) -> str | None:
+	"""Process the order unless another worker holds it (None). DEFERRED: the database kept
+	deadlocking; the order stays marked for the next drain."""
+	for _attempt in range(TRANSIENT_RETRIES):
+		try:
+			row = frappe.db.sql(
+				f"select name from `tabChannel Order` where name=%s and `{NEEDS_PROCESSING}`=1 for update skip locked",
+				name,
+			)
+			if not row:
+				frappe.db.rollback()
+				return None
+			status = _process_locked(name, reroute=False)
+			frappe.db.commit()
+			return status
+		except jobs.TRANSIENT_DB_ERRORS:
+			frappe.db.rollback()
+	frappe.logger("oms_connector").warning(f"{name}: deadlocks on every try; left for the next drain")
+	return DEFERRED
+
+
+def with_transient_retry(fn):
+	"""Run fn in a transaction again when MariaDB picked it as a deadlock victim or timed a lock out."""
+	for attempt in range(TRANSIENT_RETRIES):
+		try:
+			return fn()
+		except jobs.TRANSIENT_DB_ERRORS:
+			frappe.db.rollback()
+			if attempt == TRANSIENT_RETRIES - 1:
+				raise
+			time.sleep(0.05 * (attempt + 1))
+
+
+@contextmanager
+def _read_committed():
+	# Read committed: once an order holds the stock locks it must see what the order before it
+	# committed (ERPNext recomputes reserved qty with plain SELECTs, which under repeatable read
+	# would see the snapshot taken before the lock wait and lose the other order's reservation).
+	frappe.db.commit()
+	frappe.db.sql("set session transaction isolation level read committed")
+	try:
+		yield
+	finally:
+		frappe.db.sql("set session transaction isolation level repeatable read")
 
 
 def current_order(doc, platform: str) -> ChannelOrder:
 	"""The order as all its events tell it: the newest readable payload, the furthest status."""
 	payloads = frappe.get_all(
 		EVENT_DOCTYPE,
-		filters={"channel_order": doc.name},
+		filters={"channel_order": doc.name, "source": ("!=", PUSH_SOURCE)},
 		pluck="payload",
 		order_by="received_at asc, creation asc",
 	) or [doc.raw_payload]
@@ -141,24 +282,22 @@ def current_order(doc, platform: str) -> ChannelOrder:
 
 
 def process_order(name: str, reroute: bool = False) -> str:
-	"""Bring one Channel Order's ERPNext documents up to what the channel reported. Returns its status.
+	"""Bring one Channel Order's ERPNext documents up to what the channel reported, now, waiting
+	for the order's lock if a worker holds it. Returns its status.
 
 	`reroute` replaces an unshipped Sales Order with a freshly routed one (an amendment); if that
 	fails, the old one stays, as everything this attempt did is rolled back.
 	"""
-	# Read committed: once this order holds the stock locks it must see what the order before it
-	# committed (ERPNext recomputes reserved qty with plain SELECTs, which under repeatable read
-	# would see the snapshot taken before the lock wait and lose the other order's reservation).
-	frappe.db.sql("set session transaction isolation level read committed")
-	frappe.db.commit()
-	try:
-		return _process_locked(name, reroute)
-	finally:
-		frappe.db.sql("set session transaction isolation level repeatable read")
+	with _read_committed():
+		return with_transient_retry(lambda: _lock_and_process(name, reroute))
+
+
+def _lock_and_process(name: str, reroute: bool) -> str:
+	frappe.db.sql("select name from `tabChannel Order` where name=%s for update", name)
+	return _process_locked(name, reroute)
 
 
 def _process_locked(name: str, reroute: bool) -> str:
-	frappe.db.sql("select name from `tabChannel Order` where name=%s for update", name)
 	doc = frappe.get_doc("Channel Order", name)
 	channel = frappe.get_doc("Sales Channel", doc.sales_channel)
 	frappe.db.savepoint("oms_process")
@@ -174,14 +313,13 @@ def _process_locked(name: str, reroute: bool) -> str:
 		return _record_failure(name, "Held", str(exc), order)
 	except InvalidOrder as exc:
 		return _record_failure(name, "Error", f"Invalid payload: {exc}")
+	except jobs.TRANSIENT_DB_ERRORS:
+		raise  # the whole transaction is gone; the caller tries again without counting an attempt
 	except Exception as exc:
 		frappe.log_error(title=f"OMS: processing {name} failed", reference_doctype="Channel Order", reference_name=name)
 		message = frappe.utils.strip_html(str(exc)) or exc.__class__.__name__
 		return _record_failure(name, "Error", f"{exc.__class__.__name__}: {message}", order)
-	doc.attempts = (doc.attempts or 0) + 1
-	doc.last_attempt_at = now_datetime()
-	doc.flags.ignore_links = True
-	doc.save(ignore_permissions=True)
+	_finish_attempt(doc)
 	return doc.status
 
 
@@ -194,17 +332,22 @@ def _record_failure(name: str, status: str, reason: str, order: ChannelOrder | N
 		_copy_order_fields(doc, order)
 	doc.status = status
 	doc.error = reason
+	_finish_attempt(doc)
+	return status
+
+
+def _finish_attempt(doc) -> None:
 	doc.attempts = (doc.attempts or 0) + 1
 	doc.last_attempt_at = now_datetime()
+	doc.set(NEEDS_PROCESSING, 0)
 	doc.flags.ignore_links = True
 	doc.save(ignore_permissions=True)
-	return status
 
 
 def _copy_order_fields(doc, order: ChannelOrder) -> None:
 	doc.channel_status = order.status.value
 	doc.payment_method = order.payment_method.value
-	doc.order_date = order.created_at.replace(tzinfo=None) if order.created_at else doc.order_date or now_datetime()
+	doc.order_date = to_system_time(order.created_at) if order.created_at else doc.order_date or now_datetime()
 	doc.currency = order.currency
 	doc.buyer_name = order.buyer.name or (order.shipping_address.full_name if order.shipping_address else "")
 	doc.buyer_phone = order.buyer.phone or (order.shipping_address.phone if order.shipping_address else "")

@@ -16,8 +16,9 @@ import dataclasses
 import hmac
 import json
 import secrets
+import time
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 from urllib.parse import quote
@@ -41,7 +42,8 @@ from oms_connector.connectors.base import (
 from oms_connector.connectors.lazada import LazadaConnector
 from oms_connector.connectors.shopee import ShopeeConnector
 from oms_connector.connectors.tiktok import TikTokConnector
-from oms_connector.erp import intake
+from oms_connector.erp import intake, jobs
+from oms_connector.erp.timezones import to_system_time
 
 T = TypeVar("T")
 
@@ -66,6 +68,11 @@ REQUIRED_SETTINGS = {"TikTok Shop": ("service_id",)}
 REMEMBERED_SETTINGS = ("shop_cipher",)
 CALLBACK_PATH = "/api/method/oms_connector.api.marketplace.callback"
 WEBHOOK_PATH = "/api/method/oms_connector.api.marketplace.webhook"
+NEEDS_FETCH = "needs_fetch"  # Channel Order: a push named it; read it from the platform
+FETCH_JOB = "oms_connector.erp.marketplace.fetch_pushed_orders"
+FETCH_SLOT = "oms_connector:fetch_queued"
+FETCH_SLOT_SECONDS = 60
+FETCH_SECONDS = 240
 
 
 class WebhookRejected(frappe.AuthenticationError):
@@ -268,6 +275,7 @@ def enqueue_poll(channel_name: str) -> None:
 	)
 
 
+@jobs.as_job_user
 def poll_orders(channel_name: str) -> dict:
 	"""Store every order the platform changed since the last poll (a day back the first time),
 	then move last_order_poll forward. Each order is committed as it is stored and processed by
@@ -311,7 +319,9 @@ def _consume_lost_pushes(channel_name: str) -> int:
 	stored = 0
 	for _page in range(LOST_PUSH_PAGES):
 		batch = connector.get_lost_push_messages()
-		stored += len(_receive_events(channel, batch.events, source="Lost Push"))
+		for target, order_ids in _orders_by_channel(channel, batch.events).items():
+			if _is_connected(target):
+				stored += len(fetch_and_receive(target, order_ids, "Lost Push"))
 		if batch.last_message_id:
 			connector.confirm_lost_push(batch.last_message_id)
 			frappe.db.commit()
@@ -322,12 +332,12 @@ def _consume_lost_pushes(channel_name: str) -> int:
 
 # --- orders in: webhooks -----------------------------------------------------------------
 def handle_webhook(platform: str | None, channel_name: str, headers, body: bytes, url: str) -> dict:
-	"""Verify a platform push against the channel's secret before anything else; then fetch the
-	orders it names (pushes carry only ids and a status) and store them for processing.
+	"""Verify a platform push against the channel's secret before anything else, then store it:
+	each order it names is marked to be read from the platform by a background job (pushes carry
+	only ids and a status). Nothing here calls the platform, so the push is answered at once.
 
 	Raises WebhookRejected (HTTP 401, one log line, nothing stored) for an unknown or disabled
-	channel or a bad signature. A retryable platform error while fetching is raised so the
-	platform sends the push again; the next poll would pick the order up in any case.
+	channel or a bad signature.
 	"""
 	channel = _channel_row(channel_name)
 	if not channel or not channel.enabled or channel.platform not in CONNECTORS or (platform and channel.platform != platform):
@@ -342,17 +352,100 @@ def handle_webhook(platform: str | None, channel_name: str, headers, body: bytes
 	except ConnectorError as exc:
 		frappe.logger("oms_connector").warning(f"webhook for {channel_name!r} ignored: {exc}")
 		return {"channel_orders": [], "ignored": str(exc)}
-	try:
-		names = _receive_events(channel, events, source="Webhook")
-	except AuthError as exc:
-		# The channel is marked Needs Reconnection; the poll after reconnecting covers the gap.
-		return {"channel_orders": [], "error": str(exc)}
-	except ConnectorError as exc:
-		if exc.retryable:
-			raise
-		frappe.log_error(title=f"OMS: webhook for {channel_name} could not fetch its order", reference_doctype="Sales Channel", reference_name=channel_name)
-		return {"channel_orders": [], "error": str(exc)}
+	names = []
+	for target, order_ids in _orders_by_channel(channel, events).items():
+		names += [mark_for_fetch(target, order_id, body.decode("utf-8", errors="replace")) for order_id in order_ids]
+	frappe.db.commit()
+	if names:
+		request_fetch()
 	return {"channel_orders": names}
+
+
+def mark_for_fetch(channel_name: str, order_id: str, push_text: str) -> str:
+	"""Keep the push on its Channel Order (made now if new) and mark the order to be read from
+	the platform. Returns the Channel Order name."""
+
+	def store() -> str:
+		name = intake.store_payload(channel_name, order_id, push_text, intake.PUSH_SOURCE, queue=False)
+		frappe.db.sql(f"update `tabChannel Order` set `{NEEDS_FETCH}`=1 where name=%s", name)
+		return name
+
+	return intake.with_transient_retry(store)
+
+
+def request_fetch(force: bool = False) -> None:
+	"""Make sure a job reading pushed orders waits in the queue (`force`: as request_drain)."""
+	if jobs.claim_queue_slot(FETCH_SLOT, FETCH_SLOT_SECONDS) or force:
+		jobs.enqueue_safely(FETCH_JOB, queue="default", timeout=FETCH_SECONDS + 120)
+
+
+@jobs.as_job_user
+def fetch_pushed_orders() -> int:
+	"""Read from the platforms every order a push named, channel by channel, 50 ids a call.
+
+	Each batch is unmarked before it is read (a push arriving meanwhile marks it again); a batch
+	the platform could not serve just now (429, 5xx, timeout) is marked again with the reason on
+	the order and read on the next run; the sweeper queues that run."""
+	jobs.release_queue_slot(FETCH_SLOT)
+	deadline = time.monotonic() + FETCH_SECONDS
+	fetched, given_up = 0, set()
+	while time.monotonic() < deadline:
+		waiting = _orders_to_fetch(exclude_channels=given_up)
+		if not waiting:
+			return fetched
+		for channel_name, order_ids in waiting.items():
+			if not _fetch_batch(channel_name, order_ids):
+				given_up.add(channel_name)
+			else:
+				fetched += len(order_ids)
+	request_fetch()
+	return fetched
+
+
+def _orders_to_fetch(exclude_channels: set[str]) -> dict[str, list[str]]:
+	rows = frappe.get_all(
+		"Channel Order",
+		filters={NEEDS_FETCH: 1, "sales_channel": ("not in", list(exclude_channels) or [""])},
+		fields=["sales_channel", "external_order_id"],
+		order_by="modified asc",
+		limit=DETAIL_BATCH * 4,
+	)
+	waiting: dict[str, list[str]] = {}
+	for row in rows:
+		ids = waiting.setdefault(row.sales_channel, [])
+		if len(ids) < DETAIL_BATCH:
+			ids.append(row.external_order_id)
+	return waiting
+
+
+def _fetch_batch(channel_name: str, order_ids: list[str]) -> bool:
+	"""False when the channel can't be read now (the orders stay marked)."""
+	names = [intake.channel_order_name(channel_name, order_id) for order_id in order_ids]
+	if not _is_connected(channel_name):
+		return False  # no usable token; the first poll after reconnecting catches up
+	_set_fetch_flag(names, 0)
+	try:
+		fetch_and_receive(channel_name, order_ids, "Webhook")
+	except ConnectorError as exc:
+		frappe.db.rollback()
+		_set_fetch_flag(names, 1, error=_("Reading the order from the platform failed, retried shortly: {0}").format(exc))
+		if not exc.retryable and not isinstance(exc, AuthError):
+			frappe.log_error(title=f"OMS: reading pushed orders of {channel_name} failed", reference_doctype="Sales Channel", reference_name=channel_name)
+		return False
+	return True
+
+
+def _set_fetch_flag(names: list[str], value: int, error: str | None = None) -> None:
+	values = {NEEDS_FETCH: value}
+	if error:
+		values["error"] = error[:1000]
+	for name in names:
+		frappe.db.set_value("Channel Order", name, values, update_modified=bool(value))
+	frappe.db.commit()
+
+
+def _is_connected(channel_name: str) -> bool:
+	return frappe.db.get_value("Sales Channel", channel_name, "connection_status") == "Connected"
 
 
 def _signed_urls(channel: frappe._dict, url: str) -> list[str]:
@@ -374,8 +467,8 @@ def _reject(channel_name: str, why: str):
 	raise WebhookRejected(why)
 
 
-def _receive_events(channel: frappe._dict, events: Iterable[WebhookEvent], source: str) -> list[str]:
-	"""Fetch and store the orders named by order events, each through the channel of its shop."""
+def _orders_by_channel(channel: frappe._dict, events: Iterable[WebhookEvent]) -> dict[str, list[str]]:
+	"""The order ids order events name, grouped by the channel of their shop."""
 	wanted: dict[str, list[str]] = {}
 	for event in events:
 		if event.kind not in ORDER_EVENTS or not event.order_id:
@@ -389,17 +482,12 @@ def _receive_events(channel: frappe._dict, events: Iterable[WebhookEvent], sourc
 		ids = wanted.setdefault(target, [])
 		if event.order_id not in ids:
 			ids.append(event.order_id)
-	names: list[str] = []
-	for target, order_ids in wanted.items():
-		if frappe.db.get_value("Sales Channel", target, "connection_status") != "Connected":
-			continue  # no usable token; the first poll after (re)connecting catches up
-		names += fetch_and_receive(target, order_ids, source)
-	return names
+	return wanted
 
 
 def fetch_and_receive(channel_name: str, order_ids: list[str], source: str) -> list[str]:
 	"""Read these orders from the platform and store each as a Channel Order event (processing
-	is enqueued). Returns the Channel Order names."""
+	is left to the drain). Returns the Channel Order names."""
 
 	def details(connector: MarketplaceConnector) -> list[dict]:
 		return [raw for batch in _chunks(order_ids, DETAIL_BATCH) for raw in connector.get_order_details(batch)]
@@ -607,6 +695,7 @@ def pull_products(channel_name: str) -> dict:
 	return counts
 
 
+@jobs.as_job_user
 def pull_products_job(channel_name: str, user: str | None = None) -> dict:
 	"""pull_products in the background, telling the user who asked how it went."""
 	counts = pull_products(channel_name)
@@ -669,11 +758,7 @@ def _system_tz() -> ZoneInfo:
 
 def _system_time(value: datetime | None) -> datetime | None:
 	"""A connector's datetime (aware, or naive UTC) as the naive system-time Frappe stores."""
-	if value is None:
-		return None
-	if value.tzinfo is None:
-		value = value.replace(tzinfo=timezone.utc)
-	return value.astimezone(_system_tz()).replace(tzinfo=None)
+	return to_system_time(value, naive_is_utc=True)
 
 
 def _aware(value: datetime) -> datetime:

@@ -10,7 +10,7 @@ from frappe.utils.file_manager import get_file
 
 from oms_connector.domain.order import InvalidOrder
 from oms_connector.domain.order_file import orders_from_rows, read_rows
-from oms_connector.erp import intake
+from oms_connector.erp import intake, jobs
 
 
 def _read(doc) -> tuple[list[dict], list[dict]]:
@@ -51,6 +51,7 @@ def start_import(import_name: str) -> None:
 	)
 
 
+@jobs.as_job_user
 def run_import(import_name: str) -> None:
 	doc = frappe.get_doc("Channel Order Import", import_name)
 	doc.db_set("status", "Importing")

@@ -15,11 +15,13 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 
 import frappe
 from frappe.utils import cint, flt, now_datetime
 
-from oms_connector.connectors.base import ConnectorError, StockUpdate
+from oms_connector.connectors.base import ConnectorError, RetryableError, StockUpdate
+from oms_connector.erp import jobs
 from oms_connector.domain.stock import (
 	BinQty,
 	ChannelStockPolicy,
@@ -30,6 +32,8 @@ from oms_connector.domain.stock import (
 
 PENDING_KEY = "oms_connector:stock_pending"
 QUEUED_KEY = "oms_connector:stock_job_queued"
+PUSH_LOCK_KEY = "oms_connector:stock_push_lock"
+PUSH_LOCK_SECONDS = 300  # longer than one batch of 500 listings takes, retries included
 SYNCED_PLATFORMS = ("Shopee", "Lazada", "TikTok Shop")
 LISTING_BATCH = 500  # listings computed and pushed per round, so memory stays flat
 BIN_FIELDS = (
@@ -65,10 +69,15 @@ def _forget_marks() -> None:
 
 
 def _flush_marks() -> None:
+	"""After the commit of the user's own document: a failure here must not fail their request.
+	The hourly reconciliation pushes whatever a lost mark left behind."""
 	pairs = frappe.local.flags.pop("oms_stock_pairs", None)
 	if not pairs or not frappe.db.get_single_value("OMS Settings", "stock_sync_enabled"):
 		return
-	queue_pairs(pairs)
+	try:
+		queue_pairs(pairs)
+	except Exception:
+		frappe.logger("oms_connector").exception("stock changes could not be queued; the reconciliation will push them")
 
 
 def queue_pairs(pairs) -> None:
@@ -80,8 +89,8 @@ def queue_pairs(pairs) -> None:
 		pipe.hsetnx(key, f"{item}\x1f{warehouse}", now)
 	pipe.execute()
 	# the flag expires so a job lost from the queue stalls pushes for seconds, not for good
-	if cache.set(cache.make_key(QUEUED_KEY), 1, nx=True, ex=30):
-		frappe.enqueue("oms_connector.erp.stock_sync.push_pending_changes", queue="short")
+	if jobs.claim_queue_slot(QUEUED_KEY, 30):
+		jobs.enqueue_safely("oms_connector.erp.stock_sync.push_pending_changes", queue="short")
 
 
 def on_stock_ledger_entry(doc, method=None) -> None:
@@ -105,9 +114,10 @@ def on_transaction(doc, method=None) -> None:
 # --- the job -----------------------------------------------------------------------------
 
 
+@jobs.as_job_user
 def push_pending_changes() -> None:
 	cache = frappe.cache()
-	cache.delete(cache.make_key(QUEUED_KEY))  # marks from now on queue another job
+	jobs.release_queue_slot(QUEUED_KEY)  # marks from now on queue another job
 	key = cache.make_key(PENDING_KEY)
 	first = min((float(v) for v in (cache.hvals(key) or [])), default=None)
 	if first is None:
@@ -124,8 +134,10 @@ def push_pending_changes() -> None:
 	sync_items(items, trigger="Stock Change")
 	from oms_connector.erp import intake
 
-	for name in intake.held_for_stock(items_with_free_stock(items)):  # stock arrived: route them again
-		intake.enqueue_processing(name)
+	held = intake.held_for_stock(items_with_free_stock(items))
+	if held:  # stock arrived: route them again
+		intake.enqueue_processing(held)
+		frappe.db.commit()
 
 
 def items_with_free_stock(items: set[str]) -> set[str]:
@@ -163,6 +175,7 @@ def sync_items(items: set[str], trigger: str = "Stock Change", connector_for=Non
 			push_listings(channel, names[start : start + LISTING_BATCH], trigger, connector_for=connector_for)
 
 
+@jobs.as_job_user
 def reconcile_channel(channel: str, trigger: str = "Reconciliation", connector_for=None, progress: bool = False) -> dict:
 	"""Push every listing whose last accepted value differs from today's ATP (or never went out)."""
 	names = frappe.get_all(
@@ -194,19 +207,49 @@ def check_drift_all_channels() -> None:
 		enqueue_reconcile(channel, trigger="Drift Check")
 
 
-def enqueue_reconcile(channel: str, trigger: str = "Reconciliation", progress: bool = False) -> None:
+def enqueue_reconcile(channel: str, trigger: str = "Reconciliation", progress: bool = False) -> bool:
+	"""Queue a full push of the channel. One job per channel and trigger waits at a time, so the
+	hourly reconciliation and the daily drift check never swallow each other. False when the
+	same kind of run is waiting already (its result will be just as fresh)."""
 	if not stock_channels(channel):
-		return
+		return False
+	job_id = f"oms-stock-{frappe.scrub(trigger)}-{channel}"
+	if _job_waiting(job_id):
+		return False
 	frappe.enqueue(
 		"oms_connector.erp.stock_sync.reconcile_channel",
 		queue="long",
-		job_id=f"oms-stock-reconcile-{channel}",
-		deduplicate=True,
+		job_id=job_id,
 		enqueue_after_commit=True,
 		channel=channel,
 		trigger=trigger,
 		progress=progress,
 	)
+	return True
+
+
+def _job_waiting(job_id: str) -> bool:
+	"""A job with this id is queued and not started: one started already may have read stale data."""
+	from frappe.utils.background_jobs import get_job
+
+	job = get_job(job_id)
+	return bool(job) and job.get_status() == "queued"
+
+
+@contextmanager
+def channel_push_lock(channel_name: str):
+	"""One push at a time per channel, across workers and machines, so a value sent later is
+	always computed later."""
+	lock = frappe.cache().lock(frappe.cache().make_key(f"{PUSH_LOCK_KEY}:{channel_name}"), timeout=PUSH_LOCK_SECONDS)
+	if not lock.acquire(blocking=True, blocking_timeout=PUSH_LOCK_SECONDS):
+		raise RetryableError(f"another stock push for {channel_name} did not finish in {PUSH_LOCK_SECONDS} s")
+	try:
+		yield
+	finally:
+		try:
+			lock.release()
+		except Exception:
+			pass  # expired while we worked: the next holder has it already
 
 
 # --- computing and pushing ---------------------------------------------------------------
@@ -274,6 +317,11 @@ def compute_listing_qty(channel, listings: list) -> dict[str, int]:
 
 
 def push_listings(channel_name: str, listing_names: list[str], trigger: str, connector_for=None) -> dict:
+	with channel_push_lock(channel_name):
+		return _push_listings_locked(channel_name, listing_names, trigger, connector_for)
+
+
+def _push_listings_locked(channel_name: str, listing_names: list[str], trigger: str, connector_for=None) -> dict:
 	channel = frappe.get_cached_doc("Sales Channel", channel_name)
 	listings = frappe.get_all(
 		"Channel Listing",

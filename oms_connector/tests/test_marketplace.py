@@ -341,18 +341,26 @@ class TestMarketplace(FrappeTestCase):
 		self.shopee.add_order(shopee_order(order_sn))
 		body = shopee_push(self.shopee, order_sn)
 
+		detail_calls = len(self.shopee.calls_to(SHOPEE_DETAIL))
 		answer = self.post(SHOPEE, body, lambda url: {"Authorization": self.shopee.push_authorization(url, body)})
 
 		name = intake.channel_order_name(SHOPEE, order_sn)
 		self.assertEqual(answer["channel_orders"], [name])
-		self.assertEqual(frappe.db.get_value("Channel Order Event", {"channel_order": name}, "source"), "Webhook")
+		# the push is stored and answered without calling the platform; a job reads the order
+		self.assertEqual(len(self.shopee.calls_to(SHOPEE_DETAIL)), detail_calls)
+		self.assertEqual(frappe.db.get_value("Channel Order", name, "needs_fetch"), 1)
+		self.assertGreaterEqual(marketplace.fetch_pushed_orders(), 1)
+		self.assertEqual(frappe.db.get_value("Channel Order", name, "needs_fetch"), 0)
+		self.assertTrue(frappe.db.exists("Channel Order Event", {"channel_order": name, "source": "Webhook"}))
+		self.assertTrue(frappe.db.exists("Channel Order Event", {"channel_order": name, "source": "Push"}))
 		order = self.assert_ordered(name)
 		skus = {row.sku: row.item_code for row in order.items}
 		self.assertEqual(skus, {"SP-TSHIRT-M": "OMS-TSHIRT", "OMS-CAP": "OMS-CAP"})
 
 		# The same push again (platforms re-deliver) stores nothing new and makes no second order.
 		self.post(SHOPEE, body, lambda url: {"Authorization": self.shopee.push_authorization(url, body)})
-		self.assertEqual(event_count(name), 1)
+		marketplace.fetch_pushed_orders()
+		self.assertEqual(event_count(name), 2)  # the push and the order as read
 		self.assertEqual(frappe.db.count("Sales Order", {"oms_channel_order": name}), 1)
 
 	def test_shopee_push_signed_for_https_passes_behind_a_proxy_that_ends_tls(self):
@@ -408,6 +416,7 @@ class TestMarketplace(FrappeTestCase):
 
 		name = intake.channel_order_name(TIKTOK, order_id)
 		self.assertEqual(answer["channel_orders"], [name])
+		marketplace.fetch_pushed_orders()
 		self.assert_ordered(name)
 		# the shop cipher looked up on the way is kept for the next call
 		settings = json.loads(channel_value(TIKTOK, "platform_settings"))

@@ -89,7 +89,7 @@ oms_connector.sales_channel.add_stock_actions = function (frm) {
 	frm.add_custom_button(__("Sync Stock Now"), () =>
 		frappe
 			.call("oms_connector.api.stock.sync_stock_now", { channel: frm.doc.name })
-			.then(() => frappe.show_alert(__("Stock push started; progress shows here")))
+			.then((r) => frappe.show_alert(r.message))
 	, __("Stock"));
 	frm.add_custom_button(__("Push Log"), () =>
 		frappe.set_route("List", "Stock Push Log", { sales_channel: frm.doc.name })

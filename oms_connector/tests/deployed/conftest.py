@@ -1,0 +1,57 @@
+"""Tier 3: the app as deployed. A fresh site, gunicorn (2 workers) and an RQ worker on every
+queue the app uses; tests talk to it over HTTP only and read the results from the database.
+
+This process connects to the site too, but only to make test data (items, stock, channels)
+and to read what the deployed processes did.
+"""
+
+from __future__ import annotations
+
+import os
+
+import frappe
+import pytest
+
+from oms_connector.tests.deployed import stack
+
+
+@pytest.fixture(scope="session")
+def site():
+	if os.environ.get("OMS_DEPLOYED_REUSE_SITE") != "1":
+		stack.make_fresh_site()
+	frappe.init(site=stack.SITE, sites_path=str(stack.SITES))
+	frappe.connect()
+	frappe.set_user("Administrator")
+	try:
+		yield stack.SITE
+	finally:
+		frappe.destroy()
+
+
+@pytest.fixture(scope="session")
+def app(site):
+	"""One app server: gunicorn with 2 workers and one RQ worker."""
+	server = stack.AppServer("a").start(workers=1)
+	try:
+		yield server
+	finally:
+		server.stop()
+
+
+@pytest.fixture(scope="session")
+def second_app(app):
+	"""A second, independent gunicorn + worker set on the same site, as a second machine."""
+	server = stack.AppServer("b").start(workers=1)
+	try:
+		yield server
+	finally:
+		server.stop()
+
+
+@pytest.fixture(scope="session")
+def scheduler(app):
+	process = stack.scheduler().start()
+	try:
+		yield process
+	finally:
+		process.stop()

@@ -1,0 +1,218 @@
+"""The app as deployed, for the tier-3 tests: a fresh site served by gunicorn, with RQ workers
+and the scheduler, each started here and stopped by PID.
+
+Requests reach the site by its Host header (gunicorn listens on 127.0.0.1), as they would
+behind a proxy; several "app servers" are several gunicorn + worker sets over one MariaDB and
+one Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+BENCH = Path(os.environ.get("OMS_BENCH", "/opt/bench"))
+SITES = BENCH / "sites"
+PYTHON = str(BENCH / "env" / "bin" / "python")
+GOLDEN_SQL = os.environ.get("OMS_GOLDEN_SQL", "/opt/golden/golden.sql.gz")
+SITE = os.environ.get("OMS_DEPLOYED_SITE", "oms-deployed.localhost")
+LOGS = Path(os.environ.get("OMS_DEPLOYED_LOGS", "/tmp/oms-deployed-logs"))
+QUEUES = "short,default,long"  # every queue the app uses
+DB_ROOT_PASSWORD = os.environ.get("OMS_DB_ROOT_PASSWORD", "root")
+
+
+def free_port() -> int:
+	with socket.socket() as sock:
+		sock.bind(("127.0.0.1", 0))
+		return sock.getsockname()[1]
+
+
+def bench(*args: str, timeout: float = 900) -> str:
+	"""Run a bench (frappe) command in the bench's sites folder; raise with its output if it fails."""
+	result = subprocess.run(
+		[PYTHON, "-m", "frappe.utils.bench_helper", "frappe", *args],
+		cwd=SITES,
+		capture_output=True,
+		text=True,
+		timeout=timeout,
+	)
+	if result.returncode != 0:
+		raise RuntimeError(f"bench {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+	return result.stdout
+
+
+def make_fresh_site() -> None:
+	"""A new site from the golden backup (ERPNext set up), with this app installed."""
+	bench(
+		"new-site", SITE, "--force", "--source_sql", GOLDEN_SQL,
+		"--db-root-username", "root", "--db-root-password", DB_ROOT_PASSWORD, "--admin-password", "admin",
+	)
+	bench("--site", SITE, "install-app", "oms_connector")
+	bench("--site", SITE, "set-config", "-p", "allow_tests", "True")
+	bench("--site", SITE, "enable-scheduler")
+
+
+def drop_site() -> None:
+	bench("drop-site", SITE, "--force", "--no-backup", "--db-root-username", "root", "--db-root-password", DB_ROOT_PASSWORD)
+
+
+@dataclass
+class Process:
+	name: str
+	args: list[str]
+	popen: subprocess.Popen | None = None
+	log: Path | None = None
+
+	def start(self) -> "Process":
+		LOGS.mkdir(parents=True, exist_ok=True)
+		self.log = LOGS / f"{self.name}.log"
+		handle = open(self.log, "ab")
+		# its own process group, so a stop takes gunicorn's workers and RQ's work-horses with it
+		self.popen = subprocess.Popen(self.args, cwd=SITES, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+		return self
+
+	@property
+	def pid(self) -> int:
+		return self.popen.pid
+
+	def running(self) -> bool:
+		return self.popen is not None and self.popen.poll() is None
+
+	def stop(self, sig: int = signal.SIGTERM, wait: float = 15) -> None:
+		if not self.running():
+			return
+		try:
+			os.killpg(self.pid, sig)
+			self.popen.wait(wait)
+		except subprocess.TimeoutExpired:
+			os.killpg(self.pid, signal.SIGKILL)
+			self.popen.wait(wait)
+		except ProcessLookupError:
+			pass
+
+	def kill(self) -> None:
+		"""As the machine or the OOM killer would: no chance to finish the job at hand."""
+		self.stop(signal.SIGKILL)
+
+
+def gunicorn(port: int, name: str) -> Process:
+	return Process(
+		name,
+		[
+			str(BENCH / "env" / "bin" / "gunicorn"),
+			"-b", f"127.0.0.1:{port}",
+			"-w", "2",
+			"-t", "120",
+			"--preload",
+			"frappe.app:application",
+		],
+	)
+
+
+def worker(name: str, queues: str = QUEUES) -> Process:
+	return Process(name, [PYTHON, "-m", "frappe.utils.bench_helper", "frappe", "worker", "--queue", queues])
+
+
+SCHEDULER_TICK = 5  # seconds between the scheduler's looks at what is due (Frappe's default: 60)
+
+
+class Scheduler(Process):
+	"""`bench schedule`, ticking every SCHEDULER_TICK s while it runs (the tick is a bench-wide
+	setting, put back when it stops)."""
+
+	def start(self) -> "Scheduler":
+		self._previous = _set_common_config("scheduler_tick_interval", SCHEDULER_TICK)
+		return super().start()
+
+	def stop(self, sig: int = signal.SIGTERM, wait: float = 15) -> None:
+		super().stop(sig, wait)
+		_set_common_config("scheduler_tick_interval", self._previous)
+
+
+def scheduler() -> Scheduler:
+	return Scheduler("scheduler", [PYTHON, "-m", "frappe.utils.bench_helper", "frappe", "schedule"])
+
+
+def _set_common_config(key: str, value):
+	path = SITES / "common_site_config.json"
+	config = json.loads(path.read_text())
+	previous = config.get(key)
+	if value is None:
+		config.pop(key, None)
+	else:
+		config[key] = value
+	path.write_text(json.dumps(config, indent=1, sort_keys=True))
+	return previous
+
+
+@dataclass
+class AppServer:
+	"""One gunicorn with its RQ worker: what one more machine behind the load balancer adds."""
+
+	label: str
+	port: int = field(default_factory=free_port)
+	web: Process | None = None
+	workers: list[Process] = field(default_factory=list)
+
+	@property
+	def url(self) -> str:
+		return f"http://127.0.0.1:{self.port}"
+
+	def start(self, workers: int = 1) -> "AppServer":
+		self.web = gunicorn(self.port, f"gunicorn-{self.label}").start()
+		self.workers = [worker(f"worker-{self.label}-{n}").start() for n in range(workers)]
+		wait_until_serving(self.url)
+		return self
+
+	def stop(self) -> None:
+		for process in [self.web, *self.workers]:
+			if process:
+				process.stop()
+
+
+def session() -> requests.Session:
+	http = requests.Session()
+	http.headers["Host"] = SITE  # the site is chosen by Host, as behind a proxy
+	return http
+
+
+def wait_until_serving(url: str, timeout: float = 60) -> None:
+	deadline = time.monotonic() + timeout
+	http = session()
+	while time.monotonic() < deadline:
+		try:
+			if http.get(f"{url}/api/method/ping", timeout=2).json().get("message") == "pong":
+				return
+		except (requests.RequestException, ValueError):
+			pass
+		time.sleep(0.3)
+	raise RuntimeError(f"{url} did not answer /api/method/ping in {timeout} s")
+
+
+def redis_queue_port() -> int:
+	config = json.loads((SITES / "common_site_config.json").read_text())
+	return int(config["redis_queue"].rsplit(":", 1)[1])
+
+
+def restart_redis_queue(keep_data: bool = False) -> None:
+	"""Stop the queue Redis (dropping what it held unless keep_data) and start it again."""
+	port = redis_queue_port()
+	subprocess.run(["redis-cli", "-p", str(port), "shutdown", "save" if keep_data else "nosave"], capture_output=True)
+	for _ in range(50):
+		if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode != 0:
+			break
+		time.sleep(0.1)
+	subprocess.run(["redis-server", str(BENCH / "config" / "redis_queue.conf"), "--daemonize", "yes"], cwd=BENCH / "config", check=True)
+	for _ in range(100):
+		if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() == "PONG":
+			return
+		time.sleep(0.1)
+	raise RuntimeError("the queue Redis did not come back")
