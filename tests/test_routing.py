@@ -120,6 +120,33 @@ def brute_force(req):
 	return sorted(plans)
 
 
+def brute_force_choice(req, plans=None):
+	"""The plan the README promises, as (warehouses, units per item), or None (nothing to ship).
+
+	Most units first, then cost, and among equal-cost plans the documented tie order: fewer
+	shipments, then the lower sum of warehouse priorities, then the warehouse names compared as a
+	sorted list. That order is the brute force's key, so its first plan is the one."""
+	plans = brute_force(req) if plans is None else plans
+	if not plans:
+		return None
+	names = plans[0][4]
+	by_name = {c.warehouse: c for c in req.candidates}
+	demand = {}
+	for line in req.lines:
+		demand[line.item_code] = demand.get(line.item_code, 0) + line.qty
+	units = {
+		item: min(qty, sum(by_name[n].stock.get(item, 0) for n in names)) for item, qty in demand.items()
+	}
+	return names, {item: count for item, count in units.items() if count}
+
+
+def engine_choice(decision):
+	units = {}
+	for row in decision.allocations:
+		units[row.item_code] = units.get(row.item_code, 0) + row.qty
+	return tuple(sorted(decision.shipments)), units
+
+
 def check_decision_is_valid(req, decision):
 	"""Whatever the engine chose must be physically possible and priced as the model says."""
 	by_name = {c.warehouse: c for c in req.candidates}
@@ -249,6 +276,7 @@ def test_engine_equals_brute_force(req):
 	best = plans[0]
 	assert decision.cost.total == pytest.approx(best[1] / 10_000, abs=1e-3)
 	assert engine_key(req, decision) == (best[0],) + best[2:]
+	assert engine_choice(decision) == brute_force_choice(req, plans)  # the very plan, units and all
 	# Every alternative is a real plan, priced right, ranked after the chosen one.
 	keys = {plan[4]: plan for plan in plans}
 	previous = best
@@ -287,6 +315,80 @@ def test_engine_equals_brute_force(req):
 	again = route(shuffled)
 	assert again.allocations == decision.allocations
 	assert again.reasons == decision.reasons
+
+
+@st.composite
+def partial_limited_instances(draw):
+	"""Allocate What Is Available under a tight shipment limit: the order usually cannot be filled
+	within the limit, so the plans that carry the most units decide. Small stocks, equal costs and
+	one place make plans of equal units, cost and priority common, so the tie order (fewer
+	shipments, then priority, then name) decides the chosen plan and the order of the runners-up."""
+	items = ["A", "B", "C"]
+	lines = [RouteLine(f"L{k}", item, draw(st.integers(1, 2))) for k, item in enumerate(items)]
+	names = draw(st.permutations([f"W{k}" for k in range(draw(st.integers(5, 8)))]))
+	candidates = []
+	for name in names:
+		held = {draw(st.sampled_from(items))}
+		if draw(st.integers(0, 9)) < 3:
+			held.add(draw(st.sampled_from(items)))
+		candidates.append(
+			Candidate(
+				warehouse=name,
+				stock={item: draw(st.integers(1, 2)) for item in sorted(held)},
+				lat=HOAN_KIEM[0],
+				lon=HOAN_KIEM[1],
+				handling_cost=draw(st.sampled_from([1_000, 1_000, 1_000, 2_000])),
+				priority=draw(st.integers(0, 1)),
+			)
+		)
+	# Per-shipment costs and the distance (one place for all) are the same for every warehouse.
+	return RoutingRequest(
+		lines=lines,
+		destination=draw(st.sampled_from([None, TO_HANOI])),
+		candidates=candidates,
+		cost_model=CostModel(
+			base_per_shipment=draw(st.sampled_from([0, 15_000])),
+			per_km=20,
+			per_kg=draw(st.sampled_from([0, 2_000])),
+			split_penalty=draw(st.sampled_from([0, 10_000])),
+		),
+		split_policy=draw(st.sampled_from([SplitPolicy.FREE, SplitPolicy.WHEN_NEEDED])),
+		max_shipments=draw(st.sampled_from([2, 2, 3])),
+		allow_partial=True,
+		alternatives=4,
+	)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(partial_limited_instances())
+def test_partial_orders_under_a_shipment_limit_follow_the_documented_tie_order(req):
+	decision = route(req)
+	assert engine_choice(decision) == (brute_force_choice(req) or ((), {}))
+	test_engine_equals_brute_force.hypothesis.inner_test(req)
+
+
+def test_partial_tie_under_a_shipment_limit_goes_by_name_not_by_internal_rank():
+	"""Two plans carry 4 of 5 units within the 2 shipments allowed, at the same cost and priority.
+	The README's order picks A-BIG-Y + D-X (names A..., D... sort before B..., C...); the engine
+	once compared the names in its internal rank (cheapest warehouse first: D-X, A-BIG-Y) and
+	picked B-Y + C-Y."""
+	lines = [RouteLine("1", "X", 1), RouteLine("2", "Y", 4)]
+	same_place = dict(at=HOAN_KIEM)
+	candidates = [
+		wh("A-BIG-Y", {"Y": 3}, handling_cost=3_000, **same_place),
+		wh("B-Y", {"Y": 2}, handling_cost=2_000, **same_place),
+		wh("C-Y", {"Y": 2}, handling_cost=2_000, **same_place),
+		wh("D-X", {"X": 1}, handling_cost=1_000, **same_place),
+	]
+	req = request(lines, candidates, split_policy=SplitPolicy.FREE, max_shipments=2, allow_partial=True)
+	decision = route(req)
+	assert decision.status is RoutingStatus.PARTIALLY_ALLOCATED
+	assert sorted(decision.shipments) == ["A-BIG-Y", "D-X"]
+	assert allocated(decision) == {("D-X", "1"): 1, ("A-BIG-Y", "2"): 3}
+	assert decision.unallocated == {"2": 1}
+	assert decision.alternatives[0].warehouses == ("B-Y", "C-Y")
+	assert "same cost and priority as the next best; chosen by warehouse name" in decision.reasons[-2]
+	assert engine_choice(decision) == brute_force_choice(req)
 
 
 @st.composite

@@ -681,7 +681,10 @@ def _search_most_units(
 			new_prio = prio + priority[k]
 			current_weight = weight_cost(new_deficit)
 			plan = sorted(members + [k])  # rank order: the fill order
-			key = (-new_units, new_fixed + current_weight, size, new_prio, tuple(names[j] for j in plan))
+			# The names in the key sorted by name, as everywhere: the rank order would break ties
+			# by cost rank instead of the documented order.
+			names_key = tuple(sorted(names[j] for j in plan))
+			key = (-new_units, new_fixed + current_weight, size, new_prio, names_key)
 			top.add(key, tuple(plan), [need - left for need, left in zip(demand.qty, new_deficit)])
 			if new_units == total_units or size >= max_size or position + 1 >= count:
 				continue
