@@ -598,23 +598,52 @@ def test_a_store_that_cannot_ship_is_only_for_pickup():
 	assert pickup.status is RoutingStatus.ALLOCATED
 
 
-def test_unplaceable_address_routes_by_priority_and_stock():
+WITHOUT_DISTANCE = (
+	"routed by the other costs (per shipment, per kg, handling, split penalty); "
+	"equal costs go to fewer shipments, then priority, then name."
+)
+
+
+def test_unplaceable_address_routes_by_cost_without_distance_then_priority_then_name():
 	lines = [RouteLine("1", "A", 2)]
 	candidates = [
-		wh("HCM-01", {"A": 5}, HCMC, priority=2),
-		wh("HN-01", {"A": 5}, HOAN_KIEM, priority=1),
-		wh("DN-01", {"A": 1}, DANANG, priority=0),  # preferred, but cannot fill
+		wh("HCM-01", {"A": 5}, HCMC, priority=2, handling_cost=2_000),
+		wh("HN-01", {"A": 5}, HOAN_KIEM, priority=1, handling_cost=5_000),
+		wh("DN-01", {"A": 1}, DANANG, priority=0),  # preferred and cheapest, but cannot fill
 	]
 	decision = route(request(lines, candidates, destination=None))
-	assert decision.shipments == ["HN-01"]
+	# Handling is a real cost whatever the address: the cheaper warehouse wins over priority.
+	assert decision.shipments == ["HCM-01"]
 	assert decision.distance_known is False
 	assert decision.cost.by_warehouse[0].distance_km is None
-	assert (
-		decision.reasons[0]
-		== "Address could not be placed: routed by priority and stock only (distance not used)."
-	)
-	assert "HN-01 chosen: 1 shipment" in decision.reasons[-1]
+	assert decision.cost.total == 20_000 + 2_000  # per shipment + handling, no per-km part
+	assert decision.reasons[0] == f"Address could not be placed, so distance is not counted: {WITHOUT_DISTANCE}"
+	assert "HCM-01 chosen: 1 shipment, cost 22,000 vs next best HN-01 25,000." == decision.reasons[-1]
+	# Equal cost: priority, then name.
+	candidates[1].handling_cost = 2_000
+	decision = route(request(lines, candidates, destination=None))
+	assert decision.shipments == ["HN-01"]
 	assert "chosen for its priority (1 vs 2)" in decision.reasons[-1]
+	candidates[1].priority = 2
+	decision = route(request(lines, candidates, destination=None))
+	assert decision.shipments == ["HCM-01"]
+	assert "chosen by warehouse name" in decision.reasons[-1]
+
+
+def test_unplaceable_address_still_counts_per_shipment_costs_and_the_split_penalty():
+	"""Far apart, but with no address that cannot count: two shipments cost two base costs and
+	the split penalty, so one warehouse holding everything wins even at a worse priority."""
+	lines = [RouteLine("1", "A", 1), RouteLine("2", "B", 1)]
+	candidates = [
+		wh("HN-A", {"A": 1}, HOAN_KIEM, priority=0),
+		wh("HN-B", {"B": 1}, HOAN_KIEM, priority=0),
+		wh("HCM-AB", {"A": 1, "B": 1}, HCMC, priority=5, handling_cost=10_000),
+	]
+	decision = route(request(lines, candidates, destination=None, split_policy=SplitPolicy.FREE))
+	assert decision.shipments == ["HCM-AB"]
+	assert decision.cost.total == 20_000 + 10_000
+	assert decision.alternatives[0].warehouses == ("HN-A", "HN-B")
+	assert decision.alternatives[0].cost == 2 * 20_000 + 20_000
 
 
 def test_a_warehouse_without_coordinates_turns_distance_off_for_everyone():
@@ -623,7 +652,7 @@ def test_a_warehouse_without_coordinates_turns_distance_off_for_everyone():
 	decision = route(request(lines, candidates))
 	assert decision.distance_known is False
 	assert decision.shipments == ["FAR"]  # same cost without distance: priority decides
-	assert decision.reasons[0].startswith("Distance not used: no coordinates for NOWHERE")
+	assert decision.reasons[0] == f"Distance not used: no coordinates for NOWHERE; {WITHOUT_DISTANCE}"
 
 
 # ---------------------------------------------------------------------------------------------

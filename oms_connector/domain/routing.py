@@ -14,8 +14,10 @@ and each is one shipment. Its cost is
 	+ split_penalty * (|S| - 1)
 
 distance_km(w) is the great-circle distance from w to the delivery point. If the delivery
-point is unknown, or any warehouse that could ship lacks coordinates, distance counts 0 for
-every warehouse (so no one is favoured for missing data) and the reasons say so.
+point is unknown (an address that could not be placed), or any warehouse that could ship lacks
+coordinates, distance counts 0 for every warehouse (so no one is favoured for missing data):
+the plan is then the cheapest by the rest of the model (per shipment, per kg, handling, split
+penalty), ties going as always to fewer shipments, then priority, then name; the reasons say so.
 `RouteLine.weight_kg` is the weight of ONE unit. For a complete plan the per_kg term is
 per_kg * total order weight whatever the split, so plans differ only by their fixed costs.
 
@@ -801,6 +803,14 @@ def _breakdown(
 # Words
 
 
+# How a plan is chosen when distance cannot be counted (for everyone alike, so nobody gains from
+# missing data): the rest of the cost model, then the documented tie order.
+_WITHOUT_DISTANCE = (
+	"routed by the other costs (per shipment, per kg, handling, split penalty); "
+	"equal costs go to fewer shipments, then priority, then name."
+)
+
+
 def _money(amount: float) -> str:
 	if abs(amount - round(amount)) < 0.005:
 		return f"{amount:,.0f}"
@@ -950,11 +960,10 @@ def _route_delivery(request: RoutingRequest) -> RoutingDecision:
 	reasons = []
 	place = _place(destination)
 	if destination is None:
-		reasons.append("Address could not be placed: routed by priority and stock only (distance not used).")
+		reasons.append(f"Address could not be placed, so distance is not counted: {_WITHOUT_DISTANCE}")
 	elif not options.distance_known and options.no_coordinates:
 		reasons.append(
-			f"Distance not used: no coordinates for {_names(options.no_coordinates)}; "
-			"routed by cost without distance, priority and stock."
+			f"Distance not used: no coordinates for {_names(options.no_coordinates)}; {_WITHOUT_DISTANCE}"
 		)
 	elif destination.source == "coordinates":
 		reasons.append(
