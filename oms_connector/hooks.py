@@ -27,6 +27,10 @@ doc_events = {
 	"Work Order": _RESERVING,
 }
 
+# Log Settings clears these after the given days (changeable there). Channel Order Events are
+# the raw payloads the ledgers rest on: never cleared.
+default_log_clearing_doctypes = {"Stock Push Log": 30}
+
 scheduler_events = {
 	"cron": {
 		# queue a drain/fetch for orders still marked (a lost or killed job): nothing waits forever

@@ -31,6 +31,7 @@ from oms_connector.erp.timezones import to_system_time
 
 EVENT_DOCTYPE = "Channel Order Event"
 NEEDS_PROCESSING = "needs_processing"  # Channel Order: the drain has work to do on it
+PROBLEMS = "problems"  # Channel Order: what holds it (Channel Order Problem rows)
 DRAIN_JOB = "oms_connector.erp.intake.drain_orders"
 DRAIN_SLOT = "oms_connector:drain_queued"
 DRAIN_SLOT_SECONDS = 60  # a drain lost from the queue holds up new ones this long at most
@@ -42,7 +43,12 @@ PUSH_SOURCE = "Push"  # a marketplace push kept as it came: names the order, is 
 
 
 class HoldOrder(Exception):
-	"""The order is readable but cannot be fulfilled until someone fixes data (the message says what)."""
+	"""The order is readable but cannot be fulfilled until someone fixes data (the message says
+	what). `problems`: the same as Channel Order Problem rows, which re-queuing looks up."""
+
+	def __init__(self, message: str, problems: list[dict] | None = None):
+		super().__init__(message)
+		self.problems = problems or []
 
 
 def channel_order_name(sales_channel: str, external_order_id: str) -> str:
@@ -226,8 +232,24 @@ def _process_if_free(name: str) -> str | None:
 			return status
 		except jobs.TRANSIENT_DB_ERRORS:
 			frappe.db.rollback()
+		except Exception as exc:
+			return _record_crash(name, exc)
 	frappe.logger("oms_connector").warning(f"{name}: deadlocks on every try; left for the next drain")
 	return DEFERRED
+
+
+def _record_crash(name: str, exc: Exception) -> str:
+	"""Even recording the failure failed (say, a value too long for its column): put the order in
+	Error with the reason by plain SQL, so it is visible and not picked up again and again."""
+	frappe.db.rollback()
+	frappe.log_error(title=f"OMS: recording the outcome of {name} failed", reference_doctype="Channel Order", reference_name=name)
+	frappe.db.sql(
+		f"""update `tabChannel Order` set status='Error', error=%s, attempts=ifnull(attempts, 0) + 1,
+		last_attempt_at=%s, `{NEEDS_PROCESSING}`=0 where name=%s""",
+		(f"{exc.__class__.__name__}: {frappe.utils.strip_html(str(exc))}"[:1000], now_datetime(), name),
+	)
+	frappe.db.commit()
+	return "Error"
 
 
 def with_transient_retry(fn):
@@ -247,8 +269,10 @@ def _read_committed():
 	# Read committed: once an order holds the stock locks it must see what the order before it
 	# committed (ERPNext recomputes reserved qty with plain SELECTs, which under repeatable read
 	# would see the snapshot taken before the lock wait and lose the other order's reservation).
-	frappe.db.commit()
+	# SET SESSION applies from the next transaction on, and commit() begins the next one at once:
+	# so set first, then commit.
 	frappe.db.sql("set session transaction isolation level read committed")
+	frappe.db.commit()
 	try:
 		yield
 	finally:
@@ -309,8 +333,9 @@ def _process_locked(name: str, reroute: bool) -> str:
 			documents.withdraw_sales_order_for_rerouting(doc)
 		_apply_plan(doc, channel, order)
 		doc.error = ""
+		doc.set(PROBLEMS, [])
 	except HoldOrder as exc:
-		return _record_failure(name, "Held", str(exc), order)
+		return _record_failure(name, "Held", str(exc), order, exc.problems)
 	except InvalidOrder as exc:
 		return _record_failure(name, "Error", f"Invalid payload: {exc}")
 	except jobs.TRANSIENT_DB_ERRORS:
@@ -323,7 +348,9 @@ def _process_locked(name: str, reroute: bool) -> str:
 	return doc.status
 
 
-def _record_failure(name: str, status: str, reason: str, order: ChannelOrder | None = None) -> str:
+def _record_failure(
+	name: str, status: str, reason: str, order: ChannelOrder | None = None, problems: list[dict] | None = None
+) -> str:
 	"""Undo this attempt's documents, keep the payload and what could be read of it, say why."""
 	frappe.db.rollback(save_point="oms_process")
 	frappe.message_log = []  # messages of the failed attempt belong to the rolled-back work
@@ -332,6 +359,7 @@ def _record_failure(name: str, status: str, reason: str, order: ChannelOrder | N
 		_copy_order_fields(doc, order)
 	doc.status = status
 	doc.error = reason
+	doc.set(PROBLEMS, problems or [])
 	_finish_attempt(doc)
 	return status
 
@@ -403,14 +431,7 @@ def _apply_plan(doc, channel, order: ChannelOrder) -> None:
 
 
 def _create_sales_order(doc, channel, order: ChannelOrder) -> None:
-	problems = order.missing_data()
-	item_codes, unknown = items.resolve_items(channel.name, order.lines)
-	if unknown:
-		problems.append("unknown SKU(s) with no Channel Listing, Item code or barcode: " + ", ".join(unknown))
-	if order.shipping_fee and not (channel.shipping_fee_item or channel.shipping_fee_account):
-		problems.append(f"Sales Channel {channel.name} has no shipping fee item or account for the shipping fee")
-	if problems:
-		raise HoldOrder("; ".join(problems))
+	item_codes = _check_fulfillable(channel, order)
 	for row in doc.items:
 		row.item_code = item_codes.get(row.sku)
 	customer, address = parties.ensure_customer(channel, order)
@@ -419,26 +440,62 @@ def _create_sales_order(doc, channel, order: ChannelOrder) -> None:
 	try:
 		warehouses = routing.route_channel_order(doc, channel, order, item_codes)
 	except routing.OutOfStock as exc:
-		raise HoldOrder(str(exc)) from None
+		problems = [
+			{"problem": "Out of Stock", "item_code": item, "qty_short": qty} for item, qty in exc.shortages.items()
+		] or [{"problem": "No Warehouse", "detail": str(exc)[:500]}]
+		raise HoldOrder(str(exc), problems) from None
 	for row, line in zip(doc.items, order.lines):
 		row.warehouse = ", ".join(warehouse for warehouse, _qty in warehouses.get(line.sku, []))[:140]
 	documents.create_sales_order(doc, channel, order, customer, address, item_codes, warehouses)
 
 
+def _check_fulfillable(channel, order: ChannelOrder) -> dict[str, str]:
+	"""{sku: item code}, or HoldOrder naming everything missing at once."""
+	reasons = order.missing_data()
+	problems = [{"problem": "No Address", "detail": reason} for reason in reasons]
+	item_codes, unknown = items.resolve_items(channel.name, order.lines)
+	if unknown:
+		reasons.append("unknown SKU(s) with no Channel Listing, Item code or barcode: " + ", ".join(unknown))
+		problems += [{"problem": "Unknown SKU", "sku": sku} for sku in unknown]
+	if order.shipping_fee and not (channel.shipping_fee_item or channel.shipping_fee_account):
+		reasons.append(f"Sales Channel {channel.name} has no shipping fee item or account for the shipping fee")
+		problems.append({"problem": "No Shipping Item"})
+	if reasons:
+		raise HoldOrder("; ".join(reasons), problems)
+	return item_codes
+
+
 def held_for_stock(item_codes) -> list[str]:
-	"""Orders held for lack of one of these items (the reason names each item short)."""
-	item_codes = sorted(item_codes)
-	names: list[str] = []
-	for start in range(0, len(item_codes), 50):
-		names += frappe.get_all(
-			"Channel Order",
-			filters={"status": "Held", "error": ("like", "Out of stock%")},
-			or_filters=[["error", "like", f"%{item} short%"] for item in item_codes[start : start + 50]],
-			pluck="name",
-			order_by="creation asc",
-			limit=500,
-		)
-	return list(dict.fromkeys(names))
+	"""Orders held for lack of one of these items, oldest first."""
+	return _held_with({"problem": "Out of Stock", "item_code": ("in", sorted(item_codes) or [""])})
+
+
+def held_for_unknown_sku(sales_channel: str) -> list[str]:
+	"""The channel's orders held for a SKU that had no Item (a listing may map it now)."""
+	return _held_with({"problem": "Unknown SKU"}, {"sales_channel": sales_channel})
+
+
+def _held_with(problem_filters: dict, order_filters: dict | None = None) -> list[str]:
+	problem = frappe.qb.DocType("Channel Order Problem")
+	order = frappe.qb.DocType("Channel Order")
+	query = (
+		frappe.qb.from_(problem)
+		.join(order)
+		.on(order.name == problem.parent)
+		.select(order.name)
+		.distinct()
+		.where((order.status == "Held") & (problem.parenttype == "Channel Order"))
+		.orderby(order.creation)
+		.limit(1000)
+	)
+	for field, value in problem_filters.items():
+		if isinstance(value, tuple):
+			query = query.where(problem[field].isin(value[1]))
+		else:
+			query = query.where(problem[field] == value)
+	for field, value in (order_filters or {}).items():
+		query = query.where(order[field] == value)
+	return [row[0] for row in query.run()]
 
 
 def record_remittance(name: str, account: str, reference: str | None = None) -> list[str]:

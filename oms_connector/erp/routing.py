@@ -31,7 +31,12 @@ DEFAULT_RULE = "Default"
 
 
 class OutOfStock(Exception):
-	"""No plan can fill the order and the channel holds such orders."""
+	"""No plan can fill the order and the channel holds such orders. `shortages`: item code ->
+	quantity no allowed warehouse can give (empty when no warehouse is allowed at all)."""
+
+	def __init__(self, message: str, shortages: dict[str, float] | None = None):
+		super().__init__(message)
+		self.shortages = shortages or {}
 
 
 # --- the rule ----------------------------------------------------------------------------
@@ -200,6 +205,14 @@ def _weights(item_codes: set[str]) -> dict[str, float]:
 
 
 # --- routing one order -------------------------------------------------------------------
+def _shortages(lines: list[RouteLine], decision) -> dict[str, float]:
+	short: dict[str, float] = {}
+	for line in lines:
+		missing = decision.unallocated.get(line.line_id, 0)
+		if missing:
+			short[line.item_code] = short.get(line.item_code, 0) + missing
+	return short
+
 
 
 def route_channel_order(doc, channel, order, item_codes: dict[str, str]) -> dict[str, list[tuple[str, Decimal]]]:
@@ -250,7 +263,7 @@ def route_channel_order(doc, channel, order, item_codes: dict[str, str]) -> dict
 	doc.routing_decision = json.dumps(_as_json(decision), ensure_ascii=False, indent=1, default=str)
 	doc.routing_summary = "\n".join(decision.reasons)[:2000]
 	if backordered and channel.out_of_stock_policy != "Backorder":
-		raise OutOfStock("Out of stock: " + "; ".join(decision.reasons))
+		raise OutOfStock("Out of stock: " + "; ".join(decision.reasons), _shortages(lines, decision))
 
 	plan: dict[str, list[tuple[str, Decimal]]] = {}
 	fallback = (decision.shipments or warehouses)[0]

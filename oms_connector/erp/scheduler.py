@@ -22,10 +22,8 @@ def retry_failed_orders() -> None:
 
 
 def enqueue_held_orders_for_channel(sales_channel: str) -> None:
-	"""A mapping was fixed: give that channel's held orders another go."""
-	names = frappe.get_all(
-		"Channel Order", filters={"status": "Held", "sales_channel": sales_channel}, pluck="name", limit=1000
-	)
+	"""A listing was mapped: give the channel's orders held for an unknown SKU another go."""
+	names = intake.held_for_unknown_sku(sales_channel)
 	if names:
 		intake.enqueue_processing(names)
 

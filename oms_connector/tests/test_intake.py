@@ -183,6 +183,8 @@ class TestIntakeChain(FrappeTestCase):
 		co = frappe.get_doc("Channel Order", name)
 		self.assertEqual(co.status, "Held")
 		self.assertIn(sku, co.error)
+		self.assertEqual([(row.problem, row.sku) for row in co.problems], [("Unknown SKU", sku)])
+		self.assertIn(name, intake.held_for_unknown_sku(CHANNEL))
 		self.assertFalse(frappe.get_all("Sales Order", filters={"oms_channel_order": name}))
 		self.assertFalse(frappe.db.exists("Customer", {"oms_buyer_key": f"{CHANNEL}:buyer-{order_id}"}))
 
@@ -193,15 +195,22 @@ class TestIntakeChain(FrappeTestCase):
 		self.assertEqual(intake.retry_order(name), "Ordered")
 		co.reload()
 		self.assertEqual(co.error, "")
+		self.assertEqual(co.problems, [])
 		self.assertEqual(co.attempts, 2)
 		so = frappe.get_doc("Sales Order", co.sales_order)
 		self.assertIn("OMS-MUG", [row.item_code for row in so.items])
+
+	def test_order_time_sent_in_utc_is_stored_in_the_site_time_zone(self):
+		name = self.receive(fx.canonical_order(new_id("UTC"), created_at="2026-12-01T17:30:00Z"))
+		expected = frappe.utils.convert_utc_to_system_timezone(frappe.utils.get_datetime("2026-12-01 17:30:00"))
+		self.assertEqual(frappe.db.get_value("Channel Order", name, "order_date"), expected.replace(tzinfo=None))
 
 	def test_missing_address_is_held(self):
 		name = self.receive(fx.canonical_order(new_id("ADR"), shipping_address=None))
 		co = frappe.get_doc("Channel Order", name)
 		self.assertEqual(co.status, "Held")
 		self.assertIn("shipping address", co.error)
+		self.assertEqual([row.problem for row in co.problems], ["No Address"])
 
 	def test_malformed_payload_is_kept_in_error(self):
 		raw = '{"order_id": "BROKEN-1", "lines": [{"sku": "OMS-CAP", "qty": "lots"}]}'

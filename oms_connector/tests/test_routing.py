@@ -161,6 +161,8 @@ class TestRouting(FrappeTestCase):
 		self.assertEqual(co.status, "Held")
 		self.assertIn("Out of stock", co.error)
 		self.assertIn(item, co.error)
+		self.assertEqual([(row.problem, row.item_code, row.qty_short) for row in co.problems], [("Out of Stock", item, 3)])
+		self.assertNotIn(co.name, intake.held_for_stock(["OMS-TSHIRT"]))  # held for this item only
 		fx.add_stock(item, wh("OMS Route HCM"), 3)
 		frappe.db.commit()
 		self.assertIn(co.name, intake.held_for_stock([item]))
