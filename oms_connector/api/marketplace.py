@@ -12,8 +12,8 @@ from urllib.parse import quote
 import frappe
 from frappe import _
 
-from oms_connector.connectors.base import ConnectorError
 from oms_connector.api.webhooks import channel_from_query
+from oms_connector.connectors.base import ConnectorError
 from oms_connector.erp import marketplace
 
 

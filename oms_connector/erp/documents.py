@@ -10,12 +10,20 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import frappe
-from frappe.utils import add_days, flt, get_system_timezone, getdate, now_datetime, nowdate
+from frappe.utils import (
+	add_days,
+	flt,
+	get_system_timezone,
+	getdate,
+	now_datetime,
+	nowdate,
+)
 
 from oms_connector.domain.lifecycle import Action, DocumentState
 from oms_connector.domain.order import ChannelOrder, OrderStatus, currency_decimals
+from oms_connector.erp import fieldnames
 
-LINK_FIELD = "oms_channel_order"
+LINK_FIELD = fieldnames.CHANNEL_ORDER
 
 
 def local_datetime(value):
@@ -150,7 +158,7 @@ def create_sales_order(doc, channel, order: ChannelOrder, customer, address, ite
 			"disable_rounded_total": 1,
 			"apply_discount_on": "Grand Total",
 			LINK_FIELD: doc.name,
-			"oms_sales_channel": channel.name,
+			fieldnames.SALES_CHANNEL: channel.name,
 		}
 	)
 	if channel.cost_center:
@@ -275,7 +283,7 @@ def make_delivery_notes(doc, channel, order: ChannelOrder) -> None:
 
 	shipped_packages = set(
 		frappe.get_all(
-			"Delivery Note", filters={LINK_FIELD: doc.name, "docstatus": 1, "is_return": 0}, pluck="oms_package_id"
+			"Delivery Note", filters={LINK_FIELD: doc.name, "docstatus": 1, "is_return": 0}, pluck=fieldnames.PACKAGE_ID
 		)
 	)
 	sku_item = _sku_to_item(doc)

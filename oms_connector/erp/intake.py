@@ -55,23 +55,26 @@ def channel_order_name(sales_channel: str, external_order_id: str) -> str:
 	return f"{sales_channel}:{external_order_id}"
 
 
-def receive_order(sales_channel: str, payload, source: str = "Webhook", process: bool | str = True) -> str:
+def receive_order(
+	sales_channel: str, payload, source: str = "Webhook", process: bool | str = True, channel: dict | None = None
+) -> str:
 	"""Store one order payload for a channel, commit, then process it.
 
 	`payload` is the platform's order payload (str, bytes or dict). `process` is True to
 	process now, "enqueue" to leave it to the background drain, False to only store.
+	`channel`: the channel's platform and company when the caller has read them already.
 	Returns the Channel Order name. Commits whatever the caller had pending first.
 	"""
 	if isinstance(payload, bytes):
 		payload = payload.decode("utf-8", errors="replace")
 	raw_text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, sort_keys=True)
-	channel = frappe.db.get_value("Sales Channel", sales_channel, ["platform", "company"], as_dict=True)
+	channel = channel or frappe.db.get_value("Sales Channel", sales_channel, ["platform", "company"], as_dict=True)
 	if not channel:
 		frappe.throw(f"Sales Channel {sales_channel} does not exist", frappe.DoesNotExistError)
-	external_id = platforms.peek_order_id(channel.platform, raw_text)
+	external_id = platforms.peek_order_id(channel["platform"], raw_text)
 	frappe.db.commit()
 	name = with_transient_retry(
-		lambda: store_payload(sales_channel, external_id, raw_text, source, company=channel.company)
+		lambda: store_payload(sales_channel, external_id, raw_text, source, channel=channel)
 	)
 	frappe.db.commit()  # the payload is safe before anything can go wrong with it
 	if process == "enqueue":
@@ -82,7 +85,7 @@ def receive_order(sales_channel: str, payload, source: str = "Webhook", process:
 
 
 def store_payload(
-	sales_channel: str, external_id: str, raw_text: str, source: str, company: str | None = None, queue: bool = True
+	sales_channel: str, external_id: str, raw_text: str, source: str, channel: dict | None = None, queue: bool = True
 ) -> str:
 	"""Insert the Channel Order (if new) and the payload as its event; with `queue`, a new
 	payload marks the order for processing. Raw inserts: this runs inside every webhook request."""
@@ -90,23 +93,24 @@ def store_payload(
 	now = now_datetime()
 	created = False
 	if not frappe.db.exists("Channel Order", name):
-		created = _insert_channel_order(name, sales_channel, external_id, raw_text, company, now, queue)
+		channel = channel or frappe.db.get_value("Sales Channel", sales_channel, ["platform", "company"], as_dict=True)
+		created = _insert_channel_order(name, sales_channel, external_id, raw_text, channel, now, queue)
 	if _store_event(name, raw_text, source, now) and queue and not created:
 		mark_for_processing([name])
 	return name
 
 
-def _insert_channel_order(name, sales_channel, external_id, raw_text, company, now, queue: bool) -> bool:
+def _insert_channel_order(name, sales_channel, external_id, raw_text, channel: dict, now, queue: bool) -> bool:
 	doc = frappe.get_doc(
 		{
 			"doctype": "Channel Order",
 			"name": name,
 			"sales_channel": sales_channel,
-			"platform": frappe.db.get_value("Sales Channel", sales_channel, "platform"),
+			"platform": channel["platform"],
 			"external_order_id": external_id,
 			"raw_payload": raw_text,
 			"status": "Received",
-			"company": company or frappe.db.get_value("Sales Channel", sales_channel, "company"),
+			"company": channel["company"],
 			NEEDS_PROCESSING: int(queue),
 			"owner": frappe.session.user,
 			"modified_by": frappe.session.user,

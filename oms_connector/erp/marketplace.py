@@ -42,7 +42,7 @@ from oms_connector.connectors.base import (
 from oms_connector.connectors.lazada import LazadaConnector
 from oms_connector.connectors.shopee import ShopeeConnector
 from oms_connector.connectors.tiktok import TikTokConnector
-from oms_connector.erp import intake, jobs
+from oms_connector.erp import fieldnames, intake, jobs
 from oms_connector.erp.timezones import to_system_time
 
 T = TypeVar("T")
@@ -605,8 +605,8 @@ def cancel_on_platform(channel_order_name: str, reason: str = "") -> str:
 def _record_shipment(channel_order_name: str, shipment: ShipmentInfo) -> list[str]:
 	notes = frappe.get_all(
 		"Delivery Note",
-		filters={"oms_channel_order": channel_order_name, "docstatus": ("<", 2), "is_return": 0},
-		fields=["name", "oms_package_id", "oms_tracking_number"],
+		filters={fieldnames.CHANNEL_ORDER: channel_order_name, "docstatus": ("<", 2), "is_return": 0},
+		fields=["name", fieldnames.PACKAGE_ID, fieldnames.TRACKING_NUMBER],
 		order_by="creation asc",
 	)
 	targets = [dn for dn in notes if shipment.package_id and dn.oms_package_id == shipment.package_id]
@@ -617,7 +617,7 @@ def _record_shipment(channel_order_name: str, shipment: ShipmentInfo) -> list[st
 		if shipment.tracking_number:
 			values.update(oms_tracking_number=shipment.tracking_number, lr_no=shipment.tracking_number)
 		if shipment.package_id and not dn.oms_package_id:
-			values["oms_package_id"] = shipment.package_id
+			values[fieldnames.PACKAGE_ID] = shipment.package_id
 		if values:
 			# tracking data only: set on submitted notes without re-validating them
 			frappe.db.set_value("Delivery Note", dn.name, values)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import frappe
 
 from oms_connector.domain.order import ChannelOrder, is_masked, normalize_phone
+from oms_connector.erp import fieldnames
 
 
 def ensure_customer(channel, order: ChannelOrder) -> tuple[str, str | None]:
@@ -20,7 +21,7 @@ def ensure_customer(channel, order: ChannelOrder) -> tuple[str, str | None]:
 	buyer_key = f"{channel.name}:{order.buyer.platform_buyer_id}" if order.buyer.platform_buyer_id else None
 
 	customer = _find_by_contact(phone, email) or (
-		buyer_key and frappe.db.get_value("Customer", {"oms_buyer_key": buyer_key}, "name")
+		buyer_key and frappe.db.get_value("Customer", {fieldnames.BUYER_KEY: buyer_key}, "name")
 	)
 	if not customer:
 		customer = _create_customer(channel, order, buyer_key)
@@ -63,7 +64,7 @@ def _create_customer(channel, order: ChannelOrder, buyer_key: str | None) -> str
 			"territory": channel.territory,
 			"default_currency": channel.currency,
 			"default_price_list": channel.selling_price_list,
-			"oms_buyer_key": buyer_key,
+			fieldnames.BUYER_KEY: buyer_key,
 		}
 	)
 	customer.flags.ignore_mandatory = True

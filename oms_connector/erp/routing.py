@@ -26,6 +26,7 @@ from oms_connector.domain.routing import (
 	route,
 )
 from oms_connector.domain.stock import BinQty, allocate_with_lock_order
+from oms_connector.erp import fieldnames
 
 DEFAULT_RULE = "Default"
 
@@ -155,15 +156,15 @@ def build_candidates(warehouses: list[str], stock: dict, item_codes: set[str]) -
 			filters={"name": ("in", warehouses)},
 			fields=[
 				"name",
-				"oms_latitude",
-				"oms_longitude",
-				"oms_province",
-				"oms_routing_priority",
-				"oms_pickup_only",
-				"oms_is_store",
-				"oms_pickup",
-				"oms_daily_capacity",
-				"oms_handling_cost",
+				fieldnames.WAREHOUSE_LATITUDE,
+				fieldnames.WAREHOUSE_LONGITUDE,
+				fieldnames.WAREHOUSE_PROVINCE,
+				fieldnames.WAREHOUSE_PRIORITY,
+				fieldnames.WAREHOUSE_PICKUP_ONLY,
+				fieldnames.WAREHOUSE_IS_STORE,
+				fieldnames.WAREHOUSE_PICKUP,
+				fieldnames.WAREHOUSE_DAILY_CAPACITY,
+				fieldnames.WAREHOUSE_HANDLING_COST,
 			],
 		)
 	}

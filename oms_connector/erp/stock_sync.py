@@ -21,7 +21,6 @@ import frappe
 from frappe.utils import cint, flt, now_datetime
 
 from oms_connector.connectors.base import ConnectorError, RetryableError, StockUpdate
-from oms_connector.erp import jobs
 from oms_connector.domain.stock import (
 	BinQty,
 	ChannelStockPolicy,
@@ -29,6 +28,7 @@ from oms_connector.domain.stock import (
 	available_to_promise,
 	bundle_atp,
 )
+from oms_connector.erp import jobs
 
 PENDING_KEY = "oms_connector:stock_pending"
 QUEUED_KEY = "oms_connector:stock_job_queued"

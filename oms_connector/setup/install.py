@@ -5,12 +5,14 @@ from __future__ import annotations
 import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
+from oms_connector.erp import fieldnames
+
 LINKED_DOCTYPES = ("Sales Order", "Delivery Note", "Sales Invoice", "Payment Entry")
 
 
 def get_custom_fields() -> dict[str, list[dict]]:
 	link = {
-		"fieldname": "oms_channel_order",
+		"fieldname": fieldnames.CHANNEL_ORDER,
 		"label": "Channel Order",
 		"fieldtype": "Link",
 		"options": "Channel Order",
@@ -19,7 +21,7 @@ def get_custom_fields() -> dict[str, list[dict]]:
 		"search_index": 1,
 	}
 	channel = {
-		"fieldname": "oms_sales_channel",
+		"fieldname": fieldnames.SALES_CHANNEL,
 		"label": "Sales Channel",
 		"fieldtype": "Link",
 		"options": "Sales Channel",
@@ -28,33 +30,33 @@ def get_custom_fields() -> dict[str, list[dict]]:
 		"fetch_from": "oms_channel_order.sales_channel",
 	}
 	fields = {
-		"Sales Order": [{**link, "insert_after": "po_date"}, {**channel, "insert_after": "oms_channel_order"}],
+		"Sales Order": [{**link, "insert_after": "po_date"}, {**channel, "insert_after": fieldnames.CHANNEL_ORDER}],
 		"Delivery Note": [
 			{**link, "insert_after": "po_no"},
-			{**channel, "insert_after": "oms_channel_order"},
+			{**channel, "insert_after": fieldnames.CHANNEL_ORDER},
 			{
-				"fieldname": "oms_package_id",
+				"fieldname": fieldnames.PACKAGE_ID,
 				"label": "Channel Package ID",
 				"fieldtype": "Data",
 				"read_only": 1,
 				"no_copy": 1,
-				"insert_after": "oms_sales_channel",
+				"insert_after": fieldnames.SALES_CHANNEL,
 			},
 			{
-				"fieldname": "oms_tracking_number",
+				"fieldname": fieldnames.TRACKING_NUMBER,
 				"label": "Tracking Number",
 				"fieldtype": "Data",
 				"read_only": 1,
 				"no_copy": 1,
 				"in_standard_filter": 1,
-				"insert_after": "oms_package_id",
+				"insert_after": fieldnames.PACKAGE_ID,
 			},
 		],
-		"Sales Invoice": [{**link, "insert_after": "po_date"}, {**channel, "insert_after": "oms_channel_order"}],
+		"Sales Invoice": [{**link, "insert_after": "po_date"}, {**channel, "insert_after": fieldnames.CHANNEL_ORDER}],
 		"Payment Entry": [{**link, "insert_after": "reference_date"}],
 		"Customer": [
 			{
-				"fieldname": "oms_buyer_key",
+				"fieldname": fieldnames.BUYER_KEY,
 				"label": "Channel Buyer Key",
 				"fieldtype": "Data",
 				"read_only": 1,
@@ -66,17 +68,17 @@ def get_custom_fields() -> dict[str, list[dict]]:
 		],
 		"Warehouse": [
 			{"fieldname": "oms_section", "label": "Order Routing", "fieldtype": "Section Break", "insert_after": "company", "collapsible": 1},
-			{"fieldname": "oms_latitude", "label": "Latitude", "fieldtype": "Float", "precision": "6", "insert_after": "oms_section"},
-			{"fieldname": "oms_longitude", "label": "Longitude", "fieldtype": "Float", "precision": "6", "insert_after": "oms_latitude"},
-			{"fieldname": "oms_province", "label": "Province", "fieldtype": "Data", "insert_after": "oms_longitude", "description": "Used for distance when no coordinates are set."},
-			{"fieldname": "oms_routing_priority", "label": "Routing Priority", "fieldtype": "Int", "default": "10", "insert_after": "oms_province", "description": "Lower wins a tie."},
-			{"fieldname": "oms_column", "fieldtype": "Column Break", "insert_after": "oms_routing_priority"},
-			{"fieldname": "oms_is_store", "label": "Is a Store", "fieldtype": "Check", "insert_after": "oms_column"},
-			{"fieldname": "oms_pickup", "label": "Offers Store Pickup", "fieldtype": "Check", "insert_after": "oms_is_store"},
+			{"fieldname": fieldnames.WAREHOUSE_LATITUDE, "label": "Latitude", "fieldtype": "Float", "precision": "6", "insert_after": "oms_section"},
+			{"fieldname": fieldnames.WAREHOUSE_LONGITUDE, "label": "Longitude", "fieldtype": "Float", "precision": "6", "insert_after": fieldnames.WAREHOUSE_LATITUDE},
+			{"fieldname": fieldnames.WAREHOUSE_PROVINCE, "label": "Province", "fieldtype": "Data", "insert_after": fieldnames.WAREHOUSE_LONGITUDE, "description": "Used for distance when no coordinates are set."},
+			{"fieldname": fieldnames.WAREHOUSE_PRIORITY, "label": "Routing Priority", "fieldtype": "Int", "default": "10", "insert_after": fieldnames.WAREHOUSE_PROVINCE, "description": "Lower wins a tie."},
+			{"fieldname": "oms_column", "fieldtype": "Column Break", "insert_after": fieldnames.WAREHOUSE_PRIORITY},
+			{"fieldname": fieldnames.WAREHOUSE_IS_STORE, "label": "Is a Store", "fieldtype": "Check", "insert_after": "oms_column"},
+			{"fieldname": fieldnames.WAREHOUSE_PICKUP, "label": "Offers Store Pickup", "fieldtype": "Check", "insert_after": fieldnames.WAREHOUSE_IS_STORE},
 			# phrased as an exception so warehouses that existed before the app still ship
-			{"fieldname": "oms_pickup_only", "label": "Pickup Only (Does Not Ship)", "fieldtype": "Check", "insert_after": "oms_pickup"},
-			{"fieldname": "oms_daily_capacity", "label": "Daily Order Capacity", "fieldtype": "Int", "insert_after": "oms_pickup_only", "description": "0 = no limit."},
-			{"fieldname": "oms_handling_cost", "label": "Handling Cost per Order", "fieldtype": "Currency", "insert_after": "oms_daily_capacity"},
+			{"fieldname": fieldnames.WAREHOUSE_PICKUP_ONLY, "label": "Pickup Only (Does Not Ship)", "fieldtype": "Check", "insert_after": fieldnames.WAREHOUSE_PICKUP},
+			{"fieldname": fieldnames.WAREHOUSE_DAILY_CAPACITY, "label": "Daily Order Capacity", "fieldtype": "Int", "insert_after": fieldnames.WAREHOUSE_PICKUP_ONLY, "description": "0 = no limit."},
+			{"fieldname": fieldnames.WAREHOUSE_HANDLING_COST, "label": "Handling Cost per Order", "fieldtype": "Currency", "insert_after": fieldnames.WAREHOUSE_DAILY_CAPACITY},
 		],
 	}
 	return fields
