@@ -12,6 +12,17 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 
+from .limits import (
+	MAX_AMOUNT,
+	MAX_INTEGER_DIGITS,
+	MAX_NUMBER_TEXT,
+	MAX_ORDER_ID_LENGTH,
+	MAX_ORDER_LINES,
+	MAX_QTY,
+	MAX_SKU_LENGTH,
+	show,
+)
+
 # ISO 4217 minor units for the currencies sellers here use; anything else gets 2.
 CURRENCY_DECIMALS = {"VND": 0, "JPY": 0, "KRW": 0, "IDR": 0, "USD": 2, "THB": 2, "MYR": 2, "PHP": 2, "SGD": 2}
 
@@ -41,33 +52,55 @@ def currency_decimals(currency: str) -> int:
 	return CURRENCY_DECIMALS.get((currency or "").upper(), 2)
 
 
-def to_money(value, currency: str = "VND") -> Decimal:
-	"""Parse a money value (number or string such as '120.000' or '1,234.50') and round it."""
-	if value is None or value == "":
+def to_money(value, currency: str = "VND", where: str = "") -> Decimal:
+	"""Parse a money value (number or string such as '120.000' or '1,234.50') and round it.
+
+	None and "" are 0. Booleans, NaN, infinities, objects and amounts of MAX_INTEGER_DIGITS
+	or more digits before the point (what ERPNext's Currency columns cannot hold) raise
+	InvalidOrder, its message starting with `where` (the field) when given.
+	"""
+	if value is None or (isinstance(value, str) and value == ""):
 		return Decimal(0)
+	label = f"{where}: " if where else ""
+	amount = _money_decimal(value, currency)
+	if amount is None or not amount.is_finite():
+		raise InvalidOrder(f"{label}not a money amount: {show(value)}")
+	if not amount or amount.adjusted() < MAX_INTEGER_DIGITS:
+		amount = amount.quantize(Decimal(1).scaleb(-currency_decimals(currency)), rounding=ROUND_HALF_UP)
+		if abs(amount) < MAX_AMOUNT:
+			return amount
+	raise InvalidOrder(
+		f"{label}{show(value)} is too large an amount (ERPNext holds {MAX_INTEGER_DIGITS} digits before the point)"
+	)
+
+
+def _money_decimal(value, currency: str) -> Decimal | None:
+	"""The Decimal a money value spells, or None when it is not a number at all."""
+	if isinstance(value, bool):
+		return None  # true is not 1 dong
 	if isinstance(value, Decimal):
-		amount = value
-	elif isinstance(value, (int, float)):
-		amount = Decimal(str(value))
-	else:
-		text = str(value).strip().replace(" ", "").replace("₫", "").replace("đ", "")
-		text = re.sub(r"(?i)vn[dđ]$", "", text)
-		decimals = currency_decimals(currency)
-		if decimals == 0 and re.fullmatch(r"-?\d{1,3}([.,]\d{3})+", text):
-			# '120.000' or '120,000' in a 0-decimal currency is a thousands separator.
-			text = re.sub(r"[.,]", "", text)
-		elif "," in text and "." in text:
-			text = text.replace(",", "")
-		elif "," in text:
-			text = text.replace(",", ".")
-		try:
-			amount = Decimal(text)
-		except Exception:
-			raise InvalidOrder(f"not a money amount: {value!r}") from None
-	if not amount.is_finite():
-		raise InvalidOrder(f"not a money amount: {value!r}")
-	quantum = Decimal(1).scaleb(-currency_decimals(currency))
-	return amount.quantize(quantum, rounding=ROUND_HALF_UP)
+		return value
+	if isinstance(value, int):
+		# A huge int is not converted digit by digit: any value past the limit says "too large".
+		return Decimal(value) if abs(value) < MAX_AMOUNT else Decimal(MAX_AMOUNT)
+	if isinstance(value, float):
+		return Decimal(str(value))
+	if not isinstance(value, str) or len(value) > MAX_NUMBER_TEXT:
+		return None
+	text = value.strip().replace(" ", "").replace("₫", "").replace("đ", "")
+	text = re.sub(r"(?i)vn[dđ]$", "", text)
+	decimals = currency_decimals(currency)
+	if decimals == 0 and re.fullmatch(r"-?\d{1,3}([.,]\d{3})+", text):
+		# '120.000' or '120,000' in a 0-decimal currency is a thousands separator.
+		text = re.sub(r"[.,]", "", text)
+	elif "," in text and "." in text:
+		text = text.replace(",", "")
+	elif "," in text:
+		text = text.replace(",", ".")
+	try:
+		return Decimal(text)
+	except (ArithmeticError, ValueError):
+		return None
 
 
 def is_masked(value: str | None) -> bool:
@@ -199,19 +232,23 @@ class ChannelOrder:
 	def validate(self) -> None:
 		"""Raise InvalidOrder naming every problem that makes this order unreadable."""
 		problems = []
-		if not str(self.external_order_id or "").strip():
+		order_id = str(self.external_order_id or "").strip()
+		if not order_id:
 			problems.append("order id is missing")
+		elif len(order_id) > MAX_ORDER_ID_LENGTH:
+			problems.append(f"order id is longer than {MAX_ORDER_ID_LENGTH} characters")
 		if not self.lines:
 			problems.append("order has no lines")
-		for index, line in enumerate(self.lines, 1):
-			if not str(line.sku or "").strip():
-				problems.append(f"line {index} has no SKU")
-			if line.qty <= 0:
-				problems.append(f"line {index} ({line.sku}) has quantity {line.qty}")
-			if line.unit_price < 0:
-				problems.append(f"line {index} ({line.sku}) has a negative price")
-			if line.net < 0:
-				problems.append(f"line {index} ({line.sku}) is discounted below zero")
+		elif len(self.lines) > MAX_ORDER_LINES:
+			problems.append(f"order has {len(self.lines)} lines, more than {MAX_ORDER_LINES}")
+		for index, line in enumerate(self.lines[:MAX_ORDER_LINES], 1):
+			problems.extend(_line_problems(index, line))
+		for index, shipment in enumerate(self.shipments, 1):
+			problems.extend(_quantity_problems(f"shipment {index}", shipment.lines))
+		problems.extend(_quantity_problems("returned_lines", self.returned_lines))
+		for name in ("shipping_fee", "seller_voucher", "platform_voucher", "items_total", "buyer_paid"):
+			if abs(getattr(self, name)) >= MAX_AMOUNT:
+				problems.append(f"{name} {getattr(self, name)} is too large for ERPNext")
 		if self.buyer_paid < 0:
 			problems.append("discounts exceed the order value")
 		if self.platform_total is not None and self.lines and self.platform_total != self.buyer_paid:
@@ -219,7 +256,7 @@ class ChannelOrder:
 				f"the platform's total {self.platform_total} differs from lines, fees and discounts ({self.buyer_paid})"
 			)
 		if problems:
-			raise InvalidOrder("; ".join(problems))
+			raise InvalidOrder(_join_problems(problems))
 
 	def missing_data(self) -> list[str]:
 		"""Reasons the order can be read but not yet fulfilled (the order is Held, not broken)."""
@@ -227,3 +264,44 @@ class ChannelOrder:
 		if not self.pickup_store and (self.shipping_address is None or not self.shipping_address.is_complete):
 			reasons.append("shipping address is missing or incomplete (needs street and province)")
 		return reasons
+
+
+def _line_problems(index: int, line: OrderLine) -> list[str]:
+	problems = []
+	sku = str(line.sku or "").strip()
+	if not sku:
+		problems.append(f"line {index} has no SKU")
+	elif len(sku) > MAX_SKU_LENGTH:
+		problems.append(f"line {index} has a SKU longer than {MAX_SKU_LENGTH} characters")
+		sku = show(sku)
+	if line.qty <= 0:
+		problems.append(f"line {index} ({sku}) has quantity {line.qty}")
+	elif line.qty >= MAX_QTY:
+		problems.append(f"line {index} ({sku}) has quantity {line.qty}, too large for ERPNext")
+	if line.unit_price < 0:
+		problems.append(f"line {index} ({sku}) has a negative price")
+	if problems:
+		return problems
+	if abs(line.gross) >= MAX_AMOUNT or abs(line.net) >= MAX_AMOUNT:
+		problems.append(f"line {index} ({sku}) amounts to {line.gross}, too large for ERPNext")
+	elif line.net < 0:
+		problems.append(f"line {index} ({sku}) is discounted below zero")
+	return problems
+
+
+def _quantity_problems(where: str, quantities: dict) -> list[str]:
+	"""Shipped or returned quantities per SKU: each must be a positive number ERPNext can hold."""
+	problems = []
+	for sku, qty in quantities.items():
+		if not str(sku or "").strip():
+			problems.append(f"{where} names no SKU")
+		elif not isinstance(qty, Decimal) or not qty.is_finite() or qty <= 0 or qty >= MAX_QTY:
+			shown = qty if isinstance(qty, Decimal) else show(qty)
+			problems.append(f"{where} has quantity {shown} of {show(sku)}: it must be more than 0")
+	return problems
+
+
+def _join_problems(problems: list[str], most: int = 10) -> str:
+	"""At most `most` problems in one message, so an order of 1000 bad lines gives a readable error."""
+	shown = "; ".join(problems[:most])
+	return shown if len(problems) <= most else f"{shown}; and {len(problems) - most} more"

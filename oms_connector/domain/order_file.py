@@ -10,7 +10,15 @@ import csv
 import io
 from dataclasses import dataclass
 
-from .normalize import parse_order
+from .limits import (
+	MAX_ORDER_FILE_BYTES,
+	MAX_ORDER_FILE_COLUMNS,
+	MAX_ORDER_FILE_ROWS,
+	MAX_TEXT_LENGTH,
+	MAX_XLSX_UNPACKED_BYTES,
+	show,
+)
+from .normalize import parse_order, parse_qty
 from .order import InvalidOrder
 
 COLUMNS = [
@@ -58,42 +66,107 @@ def template_csv() -> str:
 	return out.getvalue()
 
 
-def read_rows(content: bytes, filename: str) -> list[dict]:
-	"""Rows of a .csv or .xlsx file as dicts keyed by the lower-cased header."""
-	name = filename.lower()
-	if name.endswith(".xlsx"):
-		from openpyxl import load_workbook
+def parse_order_file(content: bytes, filename: str, currency: str = "VND") -> tuple[list[dict], list[RowError]]:
+	"""A whole .csv/.xlsx order file: (good canonical orders, bad rows). Raises only InvalidOrder,
+	when the file as a whole cannot be read."""
+	return orders_from_rows(read_rows(content, filename), currency)
 
-		try:
-			sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
-		except Exception as exc:
-			raise InvalidOrder(f"not a readable .xlsx file: {exc}") from None
-		table = [["" if cell is None else cell for cell in row] for row in sheet.iter_rows(values_only=True)]
+
+def read_rows(content: bytes, filename: str) -> list[dict]:
+	"""Rows of a .csv or .xlsx file as dicts keyed by the lower-cased header; raises only InvalidOrder.
+
+	At most MAX_ORDER_FILE_BYTES bytes and MAX_ORDER_FILE_ROWS rows (blank ones included), of
+	which the first MAX_ORDER_FILE_COLUMNS columns are read.
+	"""
+	if isinstance(content, str):
+		content = content.encode("utf-8", "surrogatepass")
+	if not isinstance(content, (bytes, bytearray)):
+		raise InvalidOrder("an order file must be bytes")
+	if len(content) > MAX_ORDER_FILE_BYTES:
+		raise InvalidOrder(f"the file is larger than {MAX_ORDER_FILE_BYTES // 1_000_000} MB")
+	name = str(filename or "").lower()
+	if name.endswith(".xlsx"):
+		table = _xlsx_table(bytes(content))
 	elif name.endswith(".csv"):
-		text = content.decode("utf-8-sig", errors="replace")
-		table = list(csv.reader(io.StringIO(text)))
+		table = _csv_table(bytes(content))
 	else:
 		raise InvalidOrder("order files must be .csv or .xlsx")
 	if not table:
 		raise InvalidOrder("the file is empty")
-	header = [str(cell).strip().lower() for cell in table[0]]
+	header = [_cell(cell).lower() for cell in table[0]]
 	missing = [column for column in REQUIRED if column not in header]
 	if missing:
 		raise InvalidOrder("the header lacks column(s): " + ", ".join(missing))
 	rows = []
 	for values in table[1:]:
-		if not any(str(v).strip() for v in values):
+		cells = [_cell(v) for v in values[: len(header)]]
+		if not any(cells):
 			continue
-		rows.append({header[i]: _cell(v) for i, v in enumerate(values) if i < len(header) and header[i]})
+		rows.append({header[i]: cell for i, cell in enumerate(cells) if header[i]})
 	return rows
 
 
+def _too_many_rows() -> InvalidOrder:
+	return InvalidOrder(f"the file has more than {MAX_ORDER_FILE_ROWS} rows")
+
+
+def _csv_table(content: bytes) -> list[list]:
+	text = content.decode("utf-8-sig", errors="replace")
+	# newline="": the csv module itself reads \r\n, \n and lone \r (old Mac) line endings.
+	reader = csv.reader(io.StringIO(text, newline=""))
+	table = []
+	try:
+		for row in reader:
+			if len(table) > MAX_ORDER_FILE_ROWS:
+				raise _too_many_rows()
+			table.append(row[:MAX_ORDER_FILE_COLUMNS])
+	except csv.Error as exc:  # e.g. a field longer than csv.field_size_limit() (128 kB)
+		raise InvalidOrder(f"line {reader.line_num} of the file is not readable CSV: {exc}") from None
+	return table
+
+
+def _xlsx_table(content: bytes) -> list[list]:
+	"""Every row of the first sheet, read inside the error handling: openpyxl reads lazily."""
+	import zipfile
+
+	from openpyxl import load_workbook
+
+	try:
+		with zipfile.ZipFile(io.BytesIO(content)) as archive:
+			unpacked = sum(info.file_size for info in archive.infolist())
+		if unpacked > MAX_XLSX_UNPACKED_BYTES:
+			raise InvalidOrder(f"the .xlsx file unpacks to more than {MAX_XLSX_UNPACKED_BYTES // 1_000_000} MB")
+		book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+		try:
+			rows = book.active.iter_rows(
+				values_only=True, max_col=MAX_ORDER_FILE_COLUMNS, max_row=MAX_ORDER_FILE_ROWS + 2
+			)
+			table = [list(row) for row in rows]
+		finally:
+			book.close()
+	except InvalidOrder:
+		raise
+	except Exception as exc:  # zip, XML and openpyxl's own errors: the bytes are no workbook
+		raise InvalidOrder(f"not a readable .xlsx file: {exc.__class__.__name__}: {str(exc)[:200]}") from None
+	if len(table) > MAX_ORDER_FILE_ROWS + 1:
+		raise _too_many_rows()
+	return table
+
+
 def _cell(value) -> str:
-	if hasattr(value, "isoformat"):
-		return value.isoformat()
-	if isinstance(value, float) and value.is_integer():
-		return str(int(value))
-	return str(value).strip()
+	"""A cell as text: dates in ISO form, whole floats without '.0'; never raises."""
+	if value is None:
+		return ""
+	if isinstance(value, str):
+		return value.strip()
+	try:
+		if hasattr(value, "isoformat"):
+			return value.isoformat()
+		if isinstance(value, float) and value.is_integer():
+			return str(int(value))
+		return str(value).strip()
+	except Exception:
+		return ""
 
 
 def orders_from_rows(rows: list[dict], currency: str = "VND") -> tuple[list[dict], list[RowError]]:
@@ -101,7 +174,7 @@ def orders_from_rows(rows: list[dict], currency: str = "VND") -> tuple[list[dict
 	groups: dict[str, list[tuple[int, dict]]] = {}
 	errors: list[RowError] = []
 	for number, row in enumerate(rows, start=2):
-		order_id = row.get("order_id", "").strip()
+		order_id = str(row.get("order_id") or "").strip()
 		if not order_id:
 			errors.append(RowError(number, "", "order_id is empty"))
 			continue
@@ -115,7 +188,7 @@ def orders_from_rows(rows: list[dict], currency: str = "VND") -> tuple[list[dict
 			try:
 				parse_order(payload)
 			except InvalidOrder as exc:
-				bad = [RowError(numbered[0][0], order_id, str(exc))]
+				bad = [RowError(numbered[0][0], order_id[:MAX_TEXT_LENGTH], str(exc))]
 		if bad:
 			errors.extend(bad)
 		else:
@@ -132,10 +205,10 @@ def _check_rows(order_id: str, numbered: list[tuple[int, dict]]) -> list[RowErro
 			errors.append(RowError(number, order_id, "sku is empty"))
 		qty = row.get("qty", "")
 		try:
-			if float(qty) <= 0:
-				errors.append(RowError(number, order_id, f"qty must be more than 0, not {qty!r}"))
-		except ValueError:
-			errors.append(RowError(number, order_id, f"qty {qty!r} is not a number"))
+			if parse_qty(qty, "qty") <= 0:
+				errors.append(RowError(number, order_id, f"qty must be more than 0, not {show(qty)}"))
+		except InvalidOrder:
+			errors.append(RowError(number, order_id, f"qty {show(qty)} is not a number"))
 		for column in ORDER_LEVEL:
 			value = row.get(column, "")
 			if not value:
@@ -145,7 +218,7 @@ def _check_rows(order_id: str, numbered: list[tuple[int, dict]]) -> list[RowErro
 					RowError(
 						number,
 						order_id,
-						f"{column} {value!r} differs from {first_values[column][1]!r} on row {first_values[column][0]} of the same order",
+						f"{column} {show(value)} differs from {show(first_values[column][1])} on row {first_values[column][0]} of the same order",
 					)
 				)
 			first_values.setdefault(column, (number, value))

@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from decimal import Decimal
 
-from ...domain.normalize import parse_datetime
+from ...domain.limits import MAX_NOTE_LENGTH, MAX_TEXT_LENGTH, show
+from ...domain.normalize import (
+	parse_currency,
+	parse_datetime,
+	parse_order_id,
+	parse_text,
+)
 from ...domain.order import (
 	Address,
 	Buyer,
@@ -96,26 +102,24 @@ def order_from_lazada(order: dict, items: list[dict]) -> ChannelOrder:
 	ignores masks for identity) but None on the Address. Items with a package_id become Shipments
 	with their tracking_code and shipment_provider.
 	"""
-	if not isinstance(order, dict):
-		raise InvalidOrder("Lazada order must be an object")
+	order_id = lazada_order_id(order)
 	if not isinstance(items, list):
 		raise InvalidOrder("Lazada order items must be a list")
-	order_id = _text(order, "order_id") or _text(order, "order_number")
 	where = f"Lazada order {order_id or '?'}"
 	if not items:
 		raise InvalidOrder(f"{where}: has no order items")
 	for index, item in enumerate(items, 1):
 		if not isinstance(item, dict):
 			raise InvalidOrder(f"{where}: item {index} must be an object")
-		if str(item.get("order_id") or order_id) != order_id:
-			raise InvalidOrder(f"{where}: item {index} belongs to order {item.get('order_id')}")
-	currency = (_text(items[0], "currency") or _text(order, "currency") or "VND").upper()
+		if (_text(item, "order_id") or order_id) != order_id:
+			raise InvalidOrder(f"{where}: item {index} belongs to order {show(item.get('order_id'))}")
+	currency = parse_currency(_text(items[0], "currency") or _text(order, "currency"), f"{where} currency")
 
 	statuses = []
 	for index, item in enumerate(items, 1):
 		word = _text(item, "status").lower()
 		if word not in STATUS_MAP:
-			raise InvalidOrder(f"{where}: item {index} has unknown Lazada status {item.get('status')!r}")
+			raise InvalidOrder(f"{where}: item {index} has unknown Lazada status {show(item.get('status'))}")
 		statuses.append(STATUS_MAP[word])
 
 	active = [item for item, status in zip(items, statuses) if status != OrderStatus.CANCELLED]
@@ -130,7 +134,7 @@ def order_from_lazada(order: dict, items: list[dict]) -> ChannelOrder:
 			status = OrderStatus.RETURNED
 			if len(returned) < len(active):
 				for item in returned:
-					sku = _text(item, "sku")
+					sku = _text(item, "sku", None)
 					returned_lines[sku] = returned_lines.get(sku, Decimal(0)) + 1
 		else:
 			status = min((s for s in statuses if s != OrderStatus.CANCELLED), key=_FORWARD.index)
@@ -182,13 +186,15 @@ def order_from_lazada(order: dict, items: list[dict]) -> ChannelOrder:
 			),
 		)
 		shipment.tracking_number = shipment.tracking_number or _text(item, "tracking_code")
-		sku = _text(item, "sku")
+		sku = _text(item, "sku", None)
 		shipment.lines[sku] = shipment.lines.get(sku, Decimal(0)) + 1
 
 	if order.get("shipping_fee") not in (None, ""):
-		shipping_fee = to_money(order.get("shipping_fee"), currency)
+		shipping_fee = to_money(order.get("shipping_fee"), currency, f"{where} shipping_fee")
 	else:
-		shipping_fee = sum((to_money(item.get("shipping_amount"), currency) for item in kept), Decimal(0))
+		shipping_fee = sum(
+			(to_money(item.get("shipping_amount"), currency, f"{where} item shipping_amount") for item in kept), Decimal(0)
+		)
 
 	result = ChannelOrder(
 		external_order_id=order_id,
@@ -205,14 +211,15 @@ def order_from_lazada(order: dict, items: list[dict]) -> ChannelOrder:
 		updated_at=parse_datetime(order.get("updated_at"), f"{where} updated_at"),
 		shipments=list(shipments.values()),
 		returned_lines=returned_lines,
-		note=_text(order, "buyer_note") or _text(order, "remarks"),
+		note=_text(order, "buyer_note", MAX_NOTE_LENGTH) or _text(order, "remarks", MAX_NOTE_LENGTH),
 	)
 	if order_split:
-		result.seller_voucher = to_money(order.get("voucher_seller"), currency)
-		result.platform_voucher = to_money(order.get("voucher_platform"), currency)
+		result.seller_voucher = to_money(order.get("voucher_seller"), currency, f"{where} voucher_seller")
+		result.platform_voucher = to_money(order.get("voucher_platform"), currency, f"{where} voucher_platform")
 
 	if kept and all(item.get("paid_price") not in (None, "") for item in kept):
-		paid = sum((to_money(item["paid_price"], currency) for item in kept), Decimal(0)) + shipping_fee
+		paid = sum((to_money(item["paid_price"], currency, f"{where} item paid_price") for item in kept), Decimal(0))
+		paid += shipping_fee
 		if paid == result.buyer_paid:
 			result.platform_total = paid
 
@@ -223,9 +230,9 @@ def order_from_lazada(order: dict, items: list[dict]) -> ChannelOrder:
 def _lines(items: list[dict], currency: str, where: str, line_vouchers: bool) -> list[OrderLine]:
 	groups: OrderedDict[tuple[str, Decimal], OrderLine] = OrderedDict()
 	for item in items:
-		sku = _text(item, "sku")
-		price = to_money(item.get("item_price"), currency)
-		seller, platform = _item_discounts(item, price, currency) if line_vouchers else (Decimal(0), Decimal(0))
+		sku = _text(item, "sku", None)
+		price = to_money(item.get("item_price"), currency, f"{where} item item_price")
+		seller, platform = _item_discounts(item, price, currency, where) if line_vouchers else (Decimal(0), Decimal(0))
 		line = groups.get((sku, price))
 		if line is None:
 			line = groups[(sku, price)] = OrderLine(
@@ -245,24 +252,45 @@ def _lines(items: list[dict], currency: str, where: str, line_vouchers: bool) ->
 	return list(groups.values())
 
 
-def _item_discounts(item: dict, price: Decimal, currency: str) -> tuple[Decimal, Decimal]:
+def _item_discounts(item: dict, price: Decimal, currency: str, where: str) -> tuple[Decimal, Decimal]:
 	"""(seller-funded, platform-funded) voucher on one unit."""
+
+	def money(key: str) -> Decimal:
+		return to_money(item.get(key), currency, f"{where} item {key}")
+
 	if "voucher_seller" in item or "voucher_platform" in item:
-		return to_money(item.get("voucher_seller"), currency), to_money(item.get("voucher_platform"), currency)
+		return money("voucher_seller"), money("voucher_platform")
 	if item.get("voucher_amount") not in (None, ""):
-		return to_money(item.get("voucher_amount"), currency), Decimal(0)
+		return money("voucher_amount"), Decimal(0)
 	if item.get("paid_price") not in (None, ""):
-		return max(price - to_money(item.get("paid_price"), currency), Decimal(0)), Decimal(0)
+		return max(price - money("paid_price"), Decimal(0)), Decimal(0)
 	return Decimal(0), Decimal(0)
 
 
-def _text(data: dict, key: str) -> str:
-	value = data.get(key)
-	if value is None or isinstance(value, (dict, list)):
-		return ""
-	text = str(value).strip()
-	return "" if text.lower() == "null" else text  # Lazada sends the string "null" for empty fields
+def lazada_order_id(order) -> str:
+	"""The id the mapper reads: order_id, else order_number ("" when neither is there).
+
+	InvalidOrder when the first one present cannot be an id (erp.platforms' peek reads it the same way).
+	"""
+	if not isinstance(order, dict):
+		raise InvalidOrder("Lazada order must be an object")
+	for key in ("order_id", "order_number"):
+		value = order.get(key)
+		if _is_empty(value):
+			continue
+		return parse_order_id(value, f"Lazada {key}")
+	return ""
+
+
+def _is_empty(value) -> bool:
+	# Lazada sends the string "null" for empty fields
+	return value is None or (isinstance(value, str) and value.strip().lower() in ("", "null"))
+
+
+def _text(data: dict, key: str, limit: int | None = MAX_TEXT_LENGTH) -> str:
+	text = parse_text(data.get(key), limit)
+	return "" if text.lower() == "null" else text
 
 
 def _join(*parts: str, sep: str = " ") -> str:
-	return sep.join(part for part in parts if part)
+	return parse_text(sep.join(part for part in parts if part))  # each part fits; together they may not

@@ -7,10 +7,19 @@ intake can map a push message's status word the same way the mapper does.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
 from decimal import Decimal
 
-from ...domain.normalize import parse_qty
+from ...domain.limits import MAX_NOTE_LENGTH, MAX_NUMBER_TEXT, show
+from ...domain.normalize import (
+	as_list,
+	as_object,
+	parse_coordinate,
+	parse_currency,
+	parse_order_id,
+	parse_qty,
+	parse_text,
+	parse_timestamp,
+)
 from ...domain.order import (
 	Address,
 	Buyer,
@@ -91,13 +100,11 @@ def order_from_shopee(detail: dict, escrow: dict | None = None) -> ChannelOrder:
 	"item_id:model_id" (model_id 0 for items without variations). Packages become Shipments
 	without tracking numbers (get_tracking_number or the tracking push supplies those).
 	"""
-	if not isinstance(detail, dict):
-		raise InvalidOrder("Shopee order detail must be an object")
-	currency = str(detail.get("currency") or "VND").upper()
-	order_sn = str(detail.get("order_sn") or "").strip()
-	status_word = str(detail.get("order_status") or "").strip().upper()
+	order_sn = shopee_order_id(detail)
+	currency = parse_currency(detail.get("currency"), f"order {order_sn or '?'} currency")
+	status_word = parse_text(detail.get("order_status")).upper()
 	if status_word not in STATUS_MAP:
-		raise InvalidOrder(f"order {order_sn or '?'}: unknown Shopee order_status {detail.get('order_status')!r}")
+		raise InvalidOrder(f"order {order_sn or '?'}: unknown Shopee order_status {show(detail.get('order_status'))}")
 
 	items = detail.get("item_list")
 	if not isinstance(items, list):
@@ -105,7 +112,9 @@ def order_from_shopee(detail: dict, escrow: dict | None = None) -> ChannelOrder:
 
 	income, payment_info = _escrow_parts(escrow)
 	escrow_items = defaultdict(list)
-	for row in income.get("items") or []:
+	for index, row in enumerate(as_list(income.get("items"), "escrow order_income.items"), 1):
+		if not isinstance(row, dict):
+			raise InvalidOrder(f"order {order_sn}: escrow item {index} must be an object")
 		escrow_items[(_int(row.get("item_id")), _int(row.get("model_id")))].append(row)
 
 	lines: list[OrderLine] = []
@@ -115,11 +124,13 @@ def order_from_shopee(detail: dict, escrow: dict | None = None) -> ChannelOrder:
 			raise InvalidOrder(f"order {order_sn}: item {index} must be an object")
 		where = f"order {order_sn} item {index}"
 		item_id, model_id = _int(item.get("item_id")), _int(item.get("model_id"))
-		sku = str(item.get("model_sku") or "").strip() or str(item.get("item_sku") or "").strip()
+		sku = parse_text(item.get("model_sku"), None) or parse_text(item.get("item_sku"), None)
 		qty = parse_qty(item.get("model_quantity_purchased", 0), where)
-		unit_price = to_money(item.get("model_original_price"), currency)
+		unit_price = to_money(item.get("model_original_price"), currency, f"{where} model_original_price")
 		discounted = item.get("model_discounted_price")
-		discounted_price = unit_price if discounted in (None, "") else to_money(discounted, currency)
+		discounted_price = (
+			unit_price if discounted in (None, "") else to_money(discounted, currency, f"{where} model_discounted_price")
+		)
 		if discounted_price == 0 and item.get("promotion_type") == "bundle_deal":
 			discounted_price = unit_price  # Shopee does not break bundle discounts down to items
 		seller_discount = (unit_price - discounted_price) * qty
@@ -129,10 +140,10 @@ def order_from_shopee(detail: dict, escrow: dict | None = None) -> ChannelOrder:
 		if rows:
 			# Escrow prices are line subtotals and split the discount by who funds it.
 			row = rows.pop(0)
-			total_discount = to_money(row.get("original_price"), currency) - to_money(
-				row.get("discounted_price"), currency
+			total_discount = to_money(row.get("original_price"), currency, f"{where} escrow original_price") - to_money(
+				row.get("discounted_price"), currency, f"{where} escrow discounted_price"
 			)
-			platform_discount = to_money(row.get("shopee_discount"), currency)
+			platform_discount = to_money(row.get("shopee_discount"), currency, f"{where} escrow shopee_discount")
 			seller_discount = total_discount - platform_discount
 
 		lines.append(
@@ -144,8 +155,10 @@ def order_from_shopee(detail: dict, escrow: dict | None = None) -> ChannelOrder:
 				platform_discount=platform_discount,
 				external_line_id=f"{item_id}:{model_id}",
 				listing_id=str(item_id) if item_id else "",
-				title=str(item.get("item_name") or "") + (f" - {item['model_name']}" if item.get("model_name") else ""),
-				weight_kg=parse_qty(item.get("weight") or 0, where),
+				title=parse_text(
+					" - ".join(part for part in (parse_text(item.get("item_name")), parse_text(item.get("model_name"))) if part)
+				),
+				weight_kg=parse_qty(item.get("weight") or 0, f"{where} weight"),
 			)
 		)
 		sku_by_listing.setdefault((item_id, model_id), sku)
@@ -153,7 +166,7 @@ def order_from_shopee(detail: dict, escrow: dict | None = None) -> ChannelOrder:
 	address_data = detail.get("recipient_address")
 	address = None
 	if isinstance(address_data, dict) and address_data:
-		region = str(address_data.get("region") or detail.get("region") or "").upper()
+		region = (_text(address_data, "region") or _text(detail, "region")).upper()
 		phone = _text(address_data, "phone")
 		address = Address(
 			full_name=_text(address_data, "name"),
@@ -167,37 +180,42 @@ def order_from_shopee(detail: dict, escrow: dict | None = None) -> ChannelOrder:
 		)
 		geo = address_data.get("geolocation") or {}
 		if isinstance(geo, dict) and geo.get("latitude") not in (None, ""):
-			address.latitude = float(geo["latitude"])
-			address.longitude = float(geo["longitude"])
+			address.latitude = parse_coordinate(geo.get("latitude"), f"order {order_sn} geolocation.latitude", 90.0)
+			address.longitude = parse_coordinate(geo.get("longitude"), f"order {order_sn} geolocation.longitude", 180.0)
 
 	recipient = address_data if isinstance(address_data, dict) else {}
 	recipient_name = _text(recipient, "name")
 	buyer = Buyer(
-		name=recipient_name if recipient_name and not is_masked(recipient_name) else str(detail.get("buyer_username") or ""),
+		name=recipient_name if recipient_name and not is_masked(recipient_name) else _text(detail, "buyer_username"),
 		phone=_text(recipient, "phone") or None,
-		platform_buyer_id=str(detail["buyer_user_id"]) if detail.get("buyer_user_id") else None,
+		platform_buyer_id=_text(detail, "buyer_user_id") if detail.get("buyer_user_id") else None,
 	)
 
 	shipments = []
-	for package in detail.get("package_list") or []:
+	for index, package in enumerate(as_list(detail.get("package_list"), f"order {order_sn} package_list"), 1):
+		if not isinstance(package, dict):
+			raise InvalidOrder(f"order {order_sn}: package {index} must be an object")
+		where = f"order {order_sn} package {_text(package, 'package_number') or index}"
 		shipped: dict[str, Decimal] = {}
-		for row in package.get("item_list") or []:
+		for row in as_list(package.get("item_list"), f"{where} item_list"):
+			if not isinstance(row, dict):
+				raise InvalidOrder(f"{where}: item_list entries must be objects")
 			key = (_int(row.get("item_id")), _int(row.get("model_id")))
 			sku = sku_by_listing.get(key)
 			if sku:
-				shipped[sku] = shipped.get(sku, Decimal(0)) + parse_qty(row.get("model_quantity", 0), f"package {package.get('package_number')}")
+				shipped[sku] = shipped.get(sku, Decimal(0)) + parse_qty(row.get("model_quantity", 0), where)
 		shipments.append(
 			Shipment(
-				package_id=str(package.get("package_number") or ""),
-				tracking_number=str(package.get("tracking_number") or ""),
-				carrier=str(package.get("shipping_carrier") or detail.get("shipping_carrier") or ""),
+				package_id=_text(package, "package_number"),
+				tracking_number=_text(package, "tracking_number"),
+				carrier=_text(package, "shipping_carrier") or _text(detail, "shipping_carrier"),
 				lines=shipped,
 			)
 		)
 
 	cod = detail.get("cod")
 	if cod is None:
-		cod = str(detail.get("payment_method") or "").strip().lower() in ("cash on delivery", "cod")
+		cod = _text(detail, "payment_method").lower() in ("cash on delivery", "cod")
 	order = ChannelOrder(
 		external_order_id=order_sn,
 		status=STATUS_MAP[status_word],
@@ -206,26 +224,37 @@ def order_from_shopee(detail: dict, escrow: dict | None = None) -> ChannelOrder:
 		buyer=buyer,
 		shipping_address=address,
 		payment_method=PaymentMethod.COD if cod else PaymentMethod.PREPAID,
-		created_at=_timestamp(detail.get("create_time")),
-		updated_at=_timestamp(detail.get("update_time")),
+		created_at=parse_timestamp(detail.get("create_time"), f"order {order_sn} create_time"),
+		updated_at=parse_timestamp(detail.get("update_time"), f"order {order_sn} update_time"),
 		shipments=shipments,
-		note=str(detail.get("message_to_seller") or ""),
+		note=parse_text(detail.get("message_to_seller"), MAX_NOTE_LENGTH),
 	)
 
 	if income or payment_info:
-		order.shipping_fee = _abs_money(payment_info.get("shipping_fee", income.get("buyer_paid_shipping_fee")), currency)
-		order.seller_voucher = _abs_money(payment_info.get("seller_voucher", income.get("voucher_from_seller")), currency)
+		def escrow_money(key: str, income_key: str) -> Decimal:
+			return _abs_money(payment_info.get(key, income.get(income_key)), currency, f"order {order_sn} escrow {key}")
+
+		order.shipping_fee = escrow_money("shipping_fee", "buyer_paid_shipping_fee")
+		order.seller_voucher = escrow_money("seller_voucher", "voucher_from_seller")
 		order.platform_voucher = (
-			_abs_money(payment_info.get("shopee_voucher", income.get("voucher_from_shopee")), currency)
-			+ _abs_money(payment_info.get("shopee_coins_redeemed", income.get("coins")), currency)
-			+ _abs_money(payment_info.get("credit_card_promotion", income.get("credit_card_promotion")), currency)
+			escrow_money("shopee_voucher", "voucher_from_shopee")
+			+ escrow_money("shopee_coins_redeemed", "coins")
+			+ escrow_money("credit_card_promotion", "credit_card_promotion")
 		)
 		total = payment_info.get("buyer_total_amount", income.get("buyer_total_amount"))
-		if total not in (None, "") and to_money(total, currency) == order.buyer_paid:
-			order.platform_total = to_money(total, currency)
+		total = None if total in (None, "") else to_money(total, currency, f"order {order_sn} escrow buyer_total_amount")
+		if total is not None and total == order.buyer_paid:
+			order.platform_total = total
 
 	order.validate()
 	return order
+
+
+def shopee_order_id(detail) -> str:
+	"""The order_sn the mapper reads ("" when absent); InvalidOrder when it cannot be an id."""
+	if not isinstance(detail, dict):
+		raise InvalidOrder("Shopee order detail must be an object")
+	return parse_order_id(detail.get("order_sn"), "Shopee order_sn")
 
 
 def _escrow_parts(escrow: dict | None) -> tuple[dict, dict]:
@@ -234,27 +263,32 @@ def _escrow_parts(escrow: dict | None) -> tuple[dict, dict]:
 	if not isinstance(escrow, dict):
 		raise InvalidOrder("Shopee escrow detail must be an object")
 	body = escrow.get("response") if isinstance(escrow.get("response"), dict) else escrow
-	return body.get("order_income") or {}, body.get("buyer_payment_info") or {}
+	return (
+		as_object(body.get("order_income"), "Shopee escrow order_income"),
+		as_object(body.get("buyer_payment_info"), "Shopee escrow buyer_payment_info"),
+	)
 
 
-def _abs_money(value, currency: str) -> Decimal:
+def _abs_money(value, currency: str, where: str) -> Decimal:
 	# The checkout snapshot reports offsets as negatives (shopee_voucher: -5260); order_income as positives.
-	return abs(to_money(value, currency))
+	return abs(to_money(value, currency, where))
+
+
+_MAX_ID = 10**20  # Shopee item and model ids are 11-12 digits
 
 
 def _int(value) -> int:
-	try:
-		return int(value or 0)
-	except (TypeError, ValueError):
+	"""A Shopee item/model id as an int; anything that is not a sane whole number is 0."""
+	if isinstance(value, str) and len(value) > MAX_NUMBER_TEXT:
 		return 0
+	if isinstance(value, Decimal) and (not value.is_finite() or value.adjusted() > 20):
+		return 0
+	try:
+		number = int(value or 0)
+	except (TypeError, ValueError, OverflowError, ArithmeticError):
+		return 0
+	return number if abs(number) < _MAX_ID else 0
 
 
 def _text(data: dict, key: str) -> str:
-	value = data.get(key)
-	return "" if value is None else str(value).strip()
-
-
-def _timestamp(value):
-	if value in (None, "", 0):
-		return None
-	return datetime.fromtimestamp(int(value), tz=timezone.utc)
+	return parse_text(data.get(key))

@@ -19,9 +19,18 @@ Facts this relies on (Get Order List / Get Order Detail 202309 reference):
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 
+from ...domain.limits import MAX_NOTE_LENGTH, MAX_TEXT_LENGTH, show
+from ...domain.normalize import (
+	as_list,
+	as_object,
+	parse_currency,
+	parse_order_id,
+	parse_text,
+	parse_timestamp,
+)
 from ...domain.order import (
 	Address,
 	Buyer,
@@ -70,33 +79,37 @@ COUNTRY_BY_REGION = {"VN": "Vietnam", "TH": "Thailand", "MY": "Malaysia", "PH": 
 
 
 def tiktok_status(value) -> OrderStatus:
-	word = str(value or "").strip().upper()
+	word = parse_text(value).upper()
 	if word not in STATUS_MAP:
-		raise InvalidOrder(f"unknown TikTok order status {value!r}")
+		raise InvalidOrder(f"unknown TikTok order status {show(value)}")
 	return STATUS_MAP[word]
 
 
-def _text(data: dict, key: str) -> str:
-	value = data.get(key)
-	return "" if value is None else str(value).strip()
+def tiktok_order_id(order) -> str:
+	"""The order id the mapper reads ("" when absent); InvalidOrder when it cannot be an id."""
+	if not isinstance(order, dict):
+		raise InvalidOrder("TikTok order must be an object")
+	return parse_order_id(order.get("id"), "TikTok order id")
 
 
-def _timestamp(value) -> datetime | None:
-	if value in (None, "", 0):
-		return None
-	try:
-		return datetime.fromtimestamp(int(value), tz=timezone.utc)
-	except (TypeError, ValueError, OverflowError):
-		raise InvalidOrder(f"not a unix timestamp: {value!r}") from None
+def _text(data: dict, key: str, limit: int | None = MAX_TEXT_LENGTH) -> str:
+	return parse_text(data.get(key), limit)
+
+
+def _timestamp(value, where: str) -> datetime | None:
+	return parse_timestamp(value, where)
 
 
 def _address(raw: dict | None) -> Address | None:
+	raw = as_object(raw, "TikTok recipient_address")
 	if not raw:
 		return None
 	province = district = ward = country = ""
 	# Name first ("Province", "District", "Ward"...), level code (L0..L3) when the name is unknown.
 	by_level: dict[str, str] = {}
-	for part in raw.get("district_info") or []:
+	for part in as_list(raw.get("district_info"), "TikTok recipient_address.district_info"):
+		if not isinstance(part, dict):
+			raise InvalidOrder("TikTok recipient_address.district_info entries must be objects")
 		name = _text(part, "address_name")
 		level_name = _text(part, "address_level_name").lower()
 		level = _text(part, "address_level").upper()
@@ -140,7 +153,7 @@ def _returned_lines(order: dict, sku_by_item: dict[str, str], qty_by_sku: dict[s
 	"""
 	returned_items: set[str] = set()
 	counts: dict[str, Decimal] = {}
-	for return_order in order.get("oms_returns") or []:
+	for return_order in as_list(order.get("oms_returns"), "oms_returns"):
 		if not isinstance(return_order, dict):
 			continue
 		if _text(return_order, "return_type").upper() not in GOODS_RETURN_TYPES:
@@ -149,14 +162,15 @@ def _returned_lines(order: dict, sku_by_item: dict[str, str], qty_by_sku: dict[s
 			continue
 		if return_order.get("can_buyer_keep_item") is True:
 			continue  # refunded, but the goods stay with the buyer
-		for index, item in enumerate(return_order.get("return_line_items") or []):
+		for index, item in enumerate(as_list(return_order.get("return_line_items"), "oms_returns return_line_items")):
 			if not isinstance(item, dict):
 				continue
 			item_id = _text(item, "order_line_item_id")
 			sku = sku_by_item.get(item_id) if item_id else None
 			if sku is None:
 				sku = next(
-					(key for key in (_text(item, "seller_sku"), _text(item, "sku_id")) if key and key in qty_by_sku), None
+					(key for key in (_text(item, "seller_sku", None), _text(item, "sku_id", None)) if key and key in qty_by_sku),
+					None,
 				)
 			if sku is None:
 				continue  # not a unit of this order
@@ -188,13 +202,11 @@ def order_from_tiktok(order: dict) -> ChannelOrder:
 	or cancelled are ignored too.
 	Raises InvalidOrder when the payload cannot be read as an order.
 	"""
-	if not isinstance(order, dict):
-		raise InvalidOrder("TikTok order must be an object")
-	order_id = _text(order, "id")
+	order_id = tiktok_order_id(order)
 	if not order_id:
 		raise InvalidOrder("TikTok order has no id")
-	payment = order.get("payment") or {}
-	currency = (_text(payment, "currency") or "VND").upper()
+	payment = as_object(order.get("payment"), f"TikTok order {order_id}: payment")
+	currency = parse_currency(payment.get("currency"), f"TikTok order {order_id}: payment.currency")
 	raw_lines = order.get("line_items")
 	if not isinstance(raw_lines, list):
 		raise InvalidOrder(f"TikTok order {order_id}: line_items must be a list")
@@ -205,15 +217,16 @@ def order_from_tiktok(order: dict) -> ChannelOrder:
 	for index, item in enumerate(raw_lines, 1):
 		if not isinstance(item, dict):
 			raise InvalidOrder(f"TikTok order {order_id}: line item {index} must be an object")
-		sku = _text(item, "seller_sku") or _text(item, "sku_id")
-		unit_price = to_money(item.get("original_price") or item.get("sale_price"), currency)
+		where = f"TikTok order {order_id} line item {index}"
+		sku = _text(item, "seller_sku", None) or _text(item, "sku_id", None)
+		unit_price = to_money(item.get("original_price") or item.get("sale_price"), currency, f"{where} original_price")
 		group = groups.setdefault(
 			(sku, unit_price),
 			{"qty": 0, "seller": Decimal(0), "platform": Decimal(0), "ids": [], "item": item},
 		)
 		group["qty"] += 1
-		group["seller"] += to_money(item.get("seller_discount"), currency)
-		group["platform"] += to_money(item.get("platform_discount"), currency)
+		group["seller"] += to_money(item.get("seller_discount"), currency, f"{where} seller_discount")
+		group["platform"] += to_money(item.get("platform_discount"), currency, f"{where} platform_discount")
 		if _text(item, "id"):
 			group["ids"].append(_text(item, "id"))
 			sku_by_item[_text(item, "id")] = sku
@@ -232,7 +245,7 @@ def order_from_tiktok(order: dict) -> ChannelOrder:
 	lines = []
 	for (sku, unit_price), group in groups.items():
 		item = group["item"]
-		title = " - ".join(part for part in (_text(item, "product_name"), _text(item, "sku_name")) if part)
+		title = parse_text(" - ".join(part for part in (_text(item, "product_name"), _text(item, "sku_name")) if part))
 		lines.append(
 			OrderLine(
 				sku=sku,
@@ -249,8 +262,11 @@ def order_from_tiktok(order: dict) -> ChannelOrder:
 	# Whatever payment-level discount is not spread over the line items is an order voucher.
 	line_seller = sum((line.seller_discount for line in lines), Decimal(0))
 	line_platform = sum((line.platform_discount for line in lines), Decimal(0))
-	seller_voucher = max(to_money(payment.get("seller_discount"), currency) - line_seller, Decimal(0))
-	platform_voucher = max(to_money(payment.get("platform_discount"), currency) - line_platform, Decimal(0))
+	where = f"TikTok order {order_id} payment"
+	seller_voucher = max(to_money(payment.get("seller_discount"), currency, f"{where}.seller_discount") - line_seller, Decimal(0))
+	platform_voucher = max(
+		to_money(payment.get("platform_discount"), currency, f"{where}.platform_discount") - line_platform, Decimal(0)
+	)
 
 	address = _address(order.get("recipient_address"))
 	total = payment.get("total_amount")
@@ -275,14 +291,14 @@ def order_from_tiktok(order: dict) -> ChannelOrder:
 			platform_buyer_id=_text(order, "user_id") or None,
 		),
 		shipping_address=address,
-		shipping_fee=to_money(payment.get("shipping_fee"), currency),
+		shipping_fee=to_money(payment.get("shipping_fee"), currency, f"{where}.shipping_fee"),
 		seller_voucher=seller_voucher,
 		platform_voucher=platform_voucher,
 		payment_method=PaymentMethod.COD if order.get("is_cod") is True else PaymentMethod.PREPAID,
-		created_at=_timestamp(order.get("create_time")),
-		updated_at=_timestamp(order.get("update_time")),
+		created_at=_timestamp(order.get("create_time"), f"TikTok order {order_id} create_time"),
+		updated_at=_timestamp(order.get("update_time"), f"TikTok order {order_id} update_time"),
 		shipments=list(packages.values()),
-		note=_text(order, "buyer_message"),
-		platform_total=None if total in (None, "") else to_money(total, currency),
+		note=_text(order, "buyer_message", MAX_NOTE_LENGTH),
+		platform_total=None if total in (None, "") else to_money(total, currency, f"{where}.total_amount"),
 		returned_lines=returned_lines,
 	)
