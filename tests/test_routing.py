@@ -617,7 +617,9 @@ def test_unplaceable_address_routes_by_cost_without_distance_then_priority_then_
 	assert decision.distance_known is False
 	assert decision.cost.by_warehouse[0].distance_km is None
 	assert decision.cost.total == 20_000 + 2_000  # per shipment + handling, no per-km part
-	assert decision.reasons[0] == f"Address could not be placed, so distance is not counted: {WITHOUT_DISTANCE}"
+	assert (
+		decision.reasons[0] == f"Address could not be placed, so distance is not counted: {WITHOUT_DISTANCE}"
+	)
 	assert "HCM-01 chosen: 1 shipment, cost 22,000 vs next best HN-01 25,000." == decision.reasons[-1]
 	# Equal cost: priority, then name.
 	candidates[1].handling_cost = 2_000

@@ -388,97 +388,159 @@ class _TopPlans:
 			self.plans.pop()
 
 
-def _suffix_sums(options: _Options) -> list[list[int]]:
-	"""suffix[item][k] = units of item held by options k, k+1, ... (one extra 0 at the end)."""
-	sums = []
-	for column in zip(*options.stocks):
-		running = list(itertools.accumulate(reversed(column)))
-		running.reverse()
-		running.append(0)
-		sums.append(running)
-	return sums
-
-
-def _suffix_min_priority(options: _Options) -> list[int]:
-	lowest = list(itertools.accumulate(reversed(options.priority), min))
-	lowest.reverse()
-	lowest.append(0)
-	return lowest
-
-
 def _search_complete(
 	options: _Options, target: list[int], max_size: int, penalty: int, weight_cost: int, keep: int
 ) -> tuple[list[_Plan], bool]:
 	"""The `keep` best plans that allocate exactly `target` per item (so all ship the same weight),
 	and whether the search finished (False: SEARCH_BUDGET ran out)."""
-	count = options.count
-	if not count or max_size < 1:
+	if not options.count or max_size < 1:
 		return [], True
-	fixed, priority, names, stocks = options.fixed, options.priority, options.names, options.stocks
 	top = _TopPlans(keep)
-	keys = top.keys
-	units_key = -sum(target)
+	_scan_single_warehouses(options, target, weight_cost, top)
+	if max_size == 1 or not _splits_may_compete(options, weight_cost, penalty, top):
+		return top.plans, True
+	search = _CoverSearch(options, target, max_size, penalty, top)
+	if not search.may_fit():
+		return top.plans, True  # not even the largest stocks fit in the shipments allowed
+	try:
+		search.run(weight_cost)
+	except _BudgetExhausted:
+		return top.plans, False
+	return top.plans, True
 
-	# Pass 1, single warehouses: cheap, and they set the bound that cuts the deeper search.
-	for k in range(count):
+
+def _scan_single_warehouses(options: _Options, target: list[int], weight_cost: int, top: _TopPlans) -> None:
+	"""Pass 1, single warehouses holding all of `target`: cheap, and they set the bound that cuts
+	the deeper search. The options are in key order for single plans, so the scan stops at the
+	first one that cannot beat the plans known."""
+	fixed, priority, names, stocks = options.fixed, options.priority, options.names, options.stocks
+	keys, keep = top.keys, top.keep
+	units_key = -sum(target)
+	for k in range(options.count):
 		cost = weight_cost + fixed[k]
 		if len(keys) >= keep and (cost, 1, priority[k], (names[k],)) > keys[-1][1:]:
-			break  # options are in key order for single plans
+			break
 		if all(map(operator.ge, stocks[k], target)):
 			top.add((units_key, cost, 1, priority[k], (names[k],)), (k,), list(target))
-	if max_size == 1:
-		return top.plans, True
 
-	# Pass 2, two or more warehouses: set-cover branching with branch and bound.
-	if count < 2 or (len(keys) >= keep and weight_cost + fixed[0] + fixed[1] + penalty > keys[-1][1]):
-		return top.plans, True  # even the two cheapest warehouses together cost more
-	item_count = len(target)
-	masks = _item_masks(options)
-	covering_memo: dict[int, list[int]] = {}
 
-	def covering(mask: int) -> list[int]:
+def _splits_may_compete(options: _Options, weight_cost: int, penalty: int, top: _TopPlans) -> bool:
+	"""May a plan of two or more warehouses still make the best plans? Not when even the two
+	cheapest warehouses together cost more than the worst plan kept."""
+	if options.count < 2:
+		return False
+	fixed = options.fixed
+	return len(top.keys) < top.keep or weight_cost + fixed[0] + fixed[1] + penalty <= top.keys[-1][1]
+
+
+class _CoverSearch:
+	"""Pass 2 of `_search_complete`, plans of two or more warehouses: set-cover branching with
+	branch and bound.
+
+	Every complete plan holds the scarcest missing item somewhere, so a branch point only tries
+	the warehouses holding it, and each subset is enumerated once (siblings already explored are
+	excluded); the last shipment allowed must bring everything still missing. A branch is cut as
+	soon as its cost can no longer beat the plans kept in `top`.
+	"""
+
+	__slots__ = (
+		"fixed",
+		"priority",
+		"names",
+		"stocks",
+		"target",
+		"units_key",
+		"max_size",
+		"penalty",
+		"top",
+		"item_count",
+		"masks",
+		"covering_memo",
+		"holder_count",
+		"in_plan",
+		"excluded",
+		"most_held",
+		"by_unit_cost",
+		"largest",
+		"options",
+	)
+
+	def __init__(self, options: _Options, target: list[int], max_size: int, penalty: int, top: _TopPlans):
+		self.options = options
+		self.fixed, self.priority, self.names, self.stocks = (
+			options.fixed,
+			options.priority,
+			options.names,
+			options.stocks,
+		)
+		self.target = target
+		self.units_key = -sum(target)
+		self.max_size = max_size
+		self.penalty = penalty
+		self.top = top
+		self.item_count = len(target)
+		self.masks = _item_masks(options)
+		self.covering_memo: dict[int, list[int]] = {}
+		self.holder_count = [len(self.covering(1 << item)) for item in range(self.item_count)]
+		self.in_plan = [False] * options.count
+		self.excluded = [
+			False
+		] * options.count  # explored in an earlier sibling branch: plans with it are done
+		self.most_held = [max(column) for column in zip(*options.stocks)]
+		self.by_unit_cost: list[
+			list[int]
+		] = []  # per item, lazily: holders by (fixed + penalty) per unit held
+		self.largest: list[list[int]] = []  # per item, lazily: _largest_stock_sums
+
+	def may_fit(self) -> bool:
+		"""Could the shipments allowed hold the target at all (by their largest stocks)?"""
+		return not any(map(operator.gt, self.target, self.most_held)) or self.fits(self.target, self.max_size)
+
+	def run(self, weight_cost: int) -> None:
+		self.visit([], list(self.target), (1 << self.item_count) - 1, weight_cost - self.penalty, 0)
+
+	def covering(self, mask: int) -> list[int]:
 		"""Options (in rank order) holding some of every item in mask."""
-		found = covering_memo.get(mask)
+		found = self.covering_memo.get(mask)
 		if found is None:
-			found = covering_memo[mask] = [k for k, held in enumerate(masks) if held & mask == mask]
+			found = self.covering_memo[mask] = [k for k, held in enumerate(self.masks) if held & mask == mask]
 		return found
 
-	holder_count = [len(covering(1 << item)) for item in range(item_count)]
-	in_plan = [False] * count
-	excluded = [False] * count  # explored in an earlier sibling branch: plans with it are done
-	most_held = [max(column) for column in zip(*stocks)]
-	by_unit_cost: list[list[int]] = []  # per item, lazily: holders by (fixed + penalty) per unit held
-	largest: list[list[int]] = []  # per item, lazily: _largest_stock_sums
-
-	def fits(deficit: list[int], slots: int) -> bool:
+	def fits(self, deficit: list[int], slots: int) -> bool:
 		"""Can `slots` more warehouses possibly cover deficit? (Only asked when one cannot.)"""
-		if not largest:
-			largest.extend(_largest_stock_sums(options))
-		return _fewest_warehouses(deficit, largest) <= slots
+		if not self.largest:
+			self.largest.extend(_largest_stock_sums(self.options))
+		return _fewest_warehouses(deficit, self.largest) <= slots
 
-	if any(map(operator.gt, target, most_held)) and not fits(target, max_size):
-		return top.plans, True  # not even the largest stocks fit in the shipments allowed
-
-	def holders_by_unit_cost(item: int) -> list[int]:
+	def holders_by_unit_cost(self, item: int) -> list[int]:
+		by_unit_cost = self.by_unit_cost
 		if not by_unit_cost:
-			for each in range(item_count):
-				holders = covering(1 << each)
+			fixed, stocks, penalty = self.fixed, self.stocks, self.penalty
+			for each in range(self.item_count):
+				holders = self.covering(1 << each)
 				by_unit_cost.append(
 					sorted(holders, key=lambda k: ((fixed[k] + penalty) / stocks[k][each], k))
 				)
 		return by_unit_cost[item]
 
-	def cover_bound(deficit: list[int]) -> int | None:
+	def cover_bound(self, deficit: list[int]) -> int | None:
 		"""A lower bound on what covering `deficit` from the options still free adds to the cost
 		(None: it cannot be covered). Per item, the fractional relaxation: holders taken cheapest
 		per unit first, the last one in part; the true cover costs at least that. Only worth it
 		when some item needs more than any one warehouse holds, i.e. 2+ more shipments."""
+		fixed, stocks, penalty, in_plan, excluded = (
+			self.fixed,
+			self.stocks,
+			self.penalty,
+			self.in_plan,
+			self.excluded,
+		)
 		bound = 0
 		for item, need in enumerate(deficit):
-			if need <= most_held[item]:
+			if need <= self.most_held[item]:
 				continue
 			spent = 0
-			for k in holders_by_unit_cost(item):
+			for k in self.holders_by_unit_cost(item):
 				if in_plan[k] or excluded[k]:
 					continue
 				have = stocks[k][item]
@@ -493,10 +555,11 @@ def _search_complete(
 			bound = max(bound, spent)
 		return bound
 
-	def irredundant(members: list[int]) -> bool:
+	def irredundant(self, members: list[int]) -> bool:
 		"""No member could be dropped: such plans are strictly worse than the plan without it."""
+		stocks, target = self.stocks, self.target
 		for dropped in members:
-			totals = [0] * item_count
+			totals = [0] * self.item_count
 			for k in members:
 				if k != dropped:
 					totals = list(map(operator.add, totals, stocks[k]))
@@ -504,7 +567,41 @@ def _search_complete(
 				return False
 		return True
 
+	def record(self, members: list[int], cost: int, size: int, prio: int) -> None:
+		"""Keep a complete plan if no member of it could be dropped."""
+		plan = sorted(members)
+		if self.irredundant(plan):
+			names = self.names
+			key = (self.units_key, cost, size, prio, tuple(sorted(names[j] for j in plan)))
+			self.top.add(key, tuple(plan), list(self.target))
+
+	def branch_pool(self, deficit: list[int], deficit_mask: int, last: bool) -> tuple[list[int], bool]:
+		"""The warehouses to branch on, and whether they come cheapest per unit first (bulk)."""
+		if last:
+			return self.covering(
+				deficit_mask
+			), False  # the last shipment allowed must bring everything missing
+		# Every complete plan holds the scarcest missing item somewhere: branch on who holds it.
+		scarcest = min(
+			(item for item in range(self.item_count) if deficit[item]), key=self.holder_count.__getitem__
+		)
+		# A bulk quantity that needs several more warehouses: try the cheapest per unit held first,
+		# which finds good plans early (and then a tight bound); otherwise rank order, which lets
+		# the scan stop at the first warehouse that cannot beat the plans known.
+		if deficit[scarcest] > self.most_held[scarcest]:
+			return self.holders_by_unit_cost(scarcest), True
+		return self.covering(1 << scarcest), False
+
+	def loses_tie(self, worst: tuple, size: int, prio: int, members: list[int], k: int) -> bool:
+		"""At the worst kept plan's cost: does members + [k] lose to it on (shipments, priority, names)?"""
+		tail = (size, prio)
+		if tail != worst[2:4]:
+			return tail > worst[2:4]
+		names = self.names
+		return tuple(sorted([names[j] for j in members] + [names[k]])) > worst[4]
+
 	def visit(
+		self,
 		members: list[int],
 		deficit: list[int],
 		deficit_mask: int,
@@ -514,22 +611,13 @@ def _search_complete(
 		parent_position: int = -1,
 	) -> None:
 		size = len(members) + 1
-		last = size >= max_size
-		if last:
-			pool = covering(deficit_mask)  # the last shipment allowed must bring everything missing
-		else:
-			# Every complete plan holds the scarcest missing item somewhere: branch on who holds it.
-			scarcest = min(
-				(item for item in range(item_count) if deficit[item]), key=holder_count.__getitem__
-			)
-			pool = covering(1 << scarcest)
-		# A bulk quantity that needs several more warehouses: try the cheapest per unit held first,
-		# which finds good plans early (and then a tight bound); otherwise rank order, which lets
-		# the scan stop at the first warehouse that cannot beat the plans known.
-		bulk = not last and deficit[scarcest] > most_held[scarcest]
-		if bulk:
-			pool = holders_by_unit_cost(scarcest)
-		top.check()
+		last = size >= self.max_size
+		pool, bulk = self.branch_pool(deficit, deficit_mask, last)
+		top = self.top
+		if top.steps > SEARCH_BUDGET:  # top.check(), inlined: this runs at every node
+			raise _BudgetExhausted
+		fixed, priority, stocks, penalty = self.fixed, self.priority, self.stocks, self.penalty
+		in_plan, excluded, keys, keep = self.in_plan, self.excluded, top.keys, top.keep
 		# Branching on the parent's pool again: everything before the parent's warehouse is in the
 		# plan, explored already, or was too dear for the parent (so for us too). Start after it.
 		start = parent_position + 1 if pool is parent_pool else 0
@@ -545,65 +633,62 @@ def _search_complete(
 			if len(keys) >= keep:
 				# In rank order this plan's key, and any plan built on it, only grows with k.
 				worst = keys[-1]
-				if new_cost > worst[1]:
+				if new_cost > worst[1] or (
+					new_cost == worst[1] and self.loses_tie(worst, size, new_prio, members, k)
+				):
 					if bulk:
 						continue
 					break
-				if new_cost == worst[1]:
-					tail = (size, new_prio)
-					if tail > worst[2:4] or (
-						tail == worst[2:4]
-						and tuple(sorted([names[j] for j in members] + [names[k]])) > worst[4]
-					):
-						if bulk:
-							continue
-						break
 			if last:
 				if all(map(operator.ge, stocks[k], deficit)):
-					plan = sorted(members + [k])
-					if irredundant(plan):
-						top.add(
-							(units_key, new_cost, size, new_prio, tuple(sorted(names[j] for j in plan))),
-							tuple(plan),
-							list(target),
-						)
+					self.record(members + [k], new_cost, size, new_prio)
 				continue
 			new_deficit = [need - have if need > have else 0 for need, have in zip(deficit, stocks[k])]
 			if any(new_deficit):
-				new_mask = 0
-				for item, need in enumerate(new_deficit):
-					if need:
-						new_mask |= 1 << item
-				in_plan[k] = True
-				promising = True
-				if any(map(operator.gt, new_deficit, most_held)):  # needs 2+ more warehouses
-					if not fits(new_deficit, max_size - size):
-						promising = False
-					elif len(keys) >= keep:
-						more = cover_bound(new_deficit)
-						promising = more is not None and new_cost + more <= keys[-1][1]
-				if promising:
-					visit(members + [k], new_deficit, new_mask, new_cost, new_prio, pool, position)
-				in_plan[k] = False
+				self.descend(members, k, new_deficit, new_cost, new_prio, pool, position)
 			elif size > 1:  # single warehouses were all seen in pass 1
-				plan = sorted(members + [k])
-				if irredundant(plan):
-					top.add(
-						(units_key, new_cost, size, new_prio, tuple(sorted(names[j] for j in plan))),
-						tuple(plan),
-						list(target),
-					)
+				self.record(members + [k], new_cost, size, new_prio)
 			excluded[k] = True
 			tried.append(k)
 		for k in tried:
 			excluded[k] = False
 		top.steps += examined
 
-	try:
-		visit([], list(target), (1 << item_count) - 1, weight_cost - penalty, 0)
-	except _BudgetExhausted:
-		return top.plans, False
-	return top.plans, True
+	def descend(
+		self,
+		members: list[int],
+		k: int,
+		deficit: list[int],
+		cost: int,
+		prio: int,
+		pool: list[int],
+		position: int,
+	) -> None:
+		"""Add k to the plan and search on for what is still missing, unless that cannot be covered
+		within the shipments left, or not cheaply enough to beat the plans known."""
+		mask = 0
+		for item, need in enumerate(deficit):
+			if need:
+				mask |= 1 << item
+		in_plan = self.in_plan
+		in_plan[k] = True
+		# What one more warehouse might cover is always worth a look; more than that is checked.
+		if not any(map(operator.gt, deficit, self.most_held)) or self.promising(
+			deficit, cost, len(members) + 1
+		):
+			self.visit(members + [k], deficit, mask, cost, prio, pool, position)
+		in_plan[k] = False
+
+	def promising(self, deficit: list[int], cost: int, size: int) -> bool:
+		"""With `size` warehouses in the plan and `deficit` needing two or more more of them: can
+		the shipments left hold it, and may covering it still beat the plans known?"""
+		if not self.fits(deficit, self.max_size - size):
+			return False
+		keys = self.top.keys
+		if len(keys) < self.top.keep:
+			return True
+		more = self.cover_bound(deficit)
+		return more is not None and cost + more <= keys[-1][1]
 
 
 def _largest_stock_sums(options: _Options) -> list[list[int]]:
@@ -644,32 +729,81 @@ def _search_most_units(
 	are near the most units possible; a branch is cut when even the largest stocks left could not
 	lift it past the plans known, or it cannot be cheaper at equal units.
 	"""
-	count = options.count
-	if not count or max_size < 1:
+	if not options.count or max_size < 1:
 		return [], True
-	fixed, priority, names, stocks = options.fixed, options.priority, options.names, options.stocks
-	total_units = demand.total_units
-	gain = [sum(min(need, have) for need, have in zip(demand.qty, stock)) for stock in stocks]
-	order = sorted(range(count), key=lambda k: (-gain[k], k))  # most units first, then rank
-	largest = _largest_stock_sums(options)
-	lowest_fixed = min(fixed)
-	lowest_priority = min(priority)
-	top = _TopPlans(keep)
-	keys = top.keys
+	search = _MostUnitsSearch(options, demand, max_size, penalty, per_kg, _TopPlans(keep))
+	try:
+		search.visit(0, [], list(demand.qty), 0, 0, 0)
+	except _BudgetExhausted:
+		return search.top.plans, False
+	return search.top.plans, True
 
-	def weight_cost(deficit: list[int]) -> int:
-		return _scaled(per_kg * demand.weight_of([need - left for need, left in zip(demand.qty, deficit)]))
+
+class _MostUnitsSearch:
+	"""The depth-first search of `_search_most_units`."""
+
+	__slots__ = (
+		"fixed",
+		"priority",
+		"names",
+		"stocks",
+		"demand",
+		"max_size",
+		"penalty",
+		"per_kg",
+		"top",
+		"gain",
+		"order",
+		"largest",
+		"lowest_fixed",
+		"lowest_priority",
+	)
+
+	def __init__(
+		self, options: _Options, demand: _Demand, max_size: int, penalty: int, per_kg: float, top: _TopPlans
+	):
+		self.fixed, self.priority, self.names, self.stocks = (
+			options.fixed,
+			options.priority,
+			options.names,
+			options.stocks,
+		)
+		self.demand = demand
+		self.max_size = max_size
+		self.penalty = penalty
+		self.per_kg = per_kg
+		self.top = top
+		self.gain = [
+			sum(min(need, have) for need, have in zip(demand.qty, stock)) for stock in options.stocks
+		]
+		self.order = sorted(
+			range(options.count), key=lambda k: (-self.gain[k], k)
+		)  # most units first, then rank
+		self.largest = _largest_stock_sums(options)
+		self.lowest_fixed = min(options.fixed)
+		self.lowest_priority = min(options.priority)
+
+	def weight_cost(self, deficit: list[int]) -> int:
+		return _scaled(
+			self.per_kg * self.demand.weight_of([need - left for need, left in zip(self.demand.qty, deficit)])
+		)
+
+	def units_within(self, deficit: list[int], slots: int) -> int:
+		"""The most units of `deficit` that `slots` more warehouses could bring: their largest stocks."""
+		return sum(min(need, sums[min(slots, len(sums) - 1)]) for need, sums in zip(deficit, self.largest))
 
 	def visit(
-		start: int, members: list[int], deficit: list[int], units: int, fixed_cost: int, prio: int
+		self, start: int, members: list[int], deficit: list[int], units: int, fixed_cost: int, prio: int
 	) -> None:
 		size = len(members) + 1
+		top = self.top
 		top.check()
+		keys, keep, order, gain, stocks = top.keys, top.keep, self.order, self.gain, self.stocks
+		total_units = self.demand.total_units
+		count = len(order)
 		# No child (nor anything built on it) can add more than its own units plus the largest
 		# stocks for the slots after it; `order` has units descending, so stop once that falls short.
-		rest = sum(
-			min(need, sums[min(max_size - size, len(sums) - 1)]) for need, sums in zip(deficit, largest)
-		)
+		rest = self.units_within(deficit, self.max_size - size)
 		for position in range(start, count):
 			top.steps += 1
 			k = order[position]
@@ -679,38 +813,37 @@ def _search_most_units(
 			new_units = total_units - sum(new_deficit)
 			if new_units == units:
 				continue  # ships nothing
-			new_fixed = fixed_cost + fixed[k] + (penalty if members else 0)
-			new_prio = prio + priority[k]
-			current_weight = weight_cost(new_deficit)
-			plan = sorted(members + [k])  # rank order: the fill order
-			# The names in the key sorted by name, as everywhere: the rank order would break ties
-			# by cost rank instead of the documented order.
-			names_key = tuple(sorted(names[j] for j in plan))
-			key = (-new_units, new_fixed + current_weight, size, new_prio, names_key)
-			top.add(key, tuple(plan), [need - left for need, left in zip(demand.qty, new_deficit)])
-			if new_units == total_units or size >= max_size or position + 1 >= count:
+			new_fixed = fixed_cost + self.fixed[k] + (self.penalty if members else 0)
+			new_prio = prio + self.priority[k]
+			cost = new_fixed + self.weight_cost(new_deficit)
+			self.record(members + [k], new_deficit, new_units, cost, new_prio)
+			if new_units == total_units or size >= self.max_size or position + 1 >= count:
 				continue
-			if len(keys) >= keep:
-				slots = max_size - size
-				most_units = new_units + sum(
-					min(need, sums[min(slots, len(sums) - 1)]) for need, sums in zip(new_deficit, largest)
-				)
-				# Adding warehouses only adds units, weight and fixed costs.
-				bound = (
-					-most_units,
-					new_fixed + lowest_fixed + penalty + current_weight,
-					size + 1,
-					new_prio + lowest_priority,
-				)
-				if bound > keys[-1][:4]:
-					continue
-			visit(position + 1, members + [k], new_deficit, new_units, new_fixed, new_prio)
+			if self.cannot_improve(new_deficit, new_units, cost, size, new_prio):
+				continue
+			self.visit(position + 1, members + [k], new_deficit, new_units, new_fixed, new_prio)
 
-	try:
-		visit(0, [], list(demand.qty), 0, 0, 0)
-	except _BudgetExhausted:
-		return top.plans, False
-	return top.plans, True
+	def record(self, members: list[int], deficit: list[int], units: int, cost: int, prio: int) -> None:
+		plan = sorted(members)  # rank order: the fill order
+		# The names in the key sorted by name, as everywhere: the rank order would break ties
+		# by cost rank instead of the documented order.
+		names = self.names
+		key = (-units, cost, len(plan), prio, tuple(sorted(names[j] for j in plan)))
+		self.top.add(key, tuple(plan), [need - left for need, left in zip(self.demand.qty, deficit)])
+
+	def cannot_improve(self, deficit: list[int], units: int, cost: int, size: int, prio: int) -> bool:
+		"""Can no plan built on this one (of `size` warehouses, `units` units, `cost`) make the best
+		plans kept? Adding warehouses only adds units, weight and fixed costs."""
+		keys = self.top.keys
+		if len(keys) < self.top.keep:
+			return False
+		bound = (
+			-(units + self.units_within(deficit, self.max_size - size)),
+			cost + self.lowest_fixed + self.penalty,
+			size + 1,
+			prio + self.lowest_priority,
+		)
+		return bound > keys[-1][:4]
 
 
 class _Outcome:
@@ -896,6 +1029,108 @@ def _tie_reason(chosen: _Plan, runner_up: _Plan) -> str | None:
 	return "same cost and priority as the next best; chosen by warehouse name"
 
 
+def _destination_reason(destination: Location | None, options: _Options, place: str) -> str:
+	"""The first reason: where the order goes, and whether distance counts."""
+	if destination is None:
+		return f"Address could not be placed, so distance is not counted: {_WITHOUT_DISTANCE}"
+	if not options.distance_known and options.no_coordinates:
+		return f"Distance not used: no coordinates for {_names(options.no_coordinates)}; {_WITHOUT_DISTANCE}"
+	if destination.source == "coordinates":
+		return f"Delivering to the order's coordinates ({destination.lat:.4f}, {destination.lon:.4f}) in {place}."
+	return f"Delivering to {place} (distance measured from the province centre)."
+
+
+def _not_used_reasons(
+	demand: _Demand, no_capacity: list[Candidate], pickup_only: list[Candidate]
+) -> list[str]:
+	reasons = []
+	zeros = [0] * len(demand.items)
+	for why, excluded in (("no capacity left today", no_capacity), ("pickup only, cannot ship", pickup_only)):
+		# Only those holding something of the order are worth mentioning.
+		names = sorted(c.warehouse for c in excluded if max(map(c.stock.get, demand.items, zeros)) > 0)
+		if names:
+			reasons.append(f"Not used ({why}): {_names(names)}.")
+	return reasons
+
+
+def _backorder_reason(options: _Options, demand: _Demand, policy: SplitPolicy, limit: int) -> str:
+	available = options.available(len(demand.qty))
+	enough_in_total = all(have >= need for have, need in zip(available, demand.qty))
+	if enough_in_total and policy is SplitPolicy.NEVER:
+		return "Backorder: no single warehouse can fill the whole order and the split policy is Never Split."
+	if enough_in_total:
+		return f"Backorder: the stock exists but not within {_plural(limit, 'shipment')} (the most allowed)."
+	usable = [min(need, have) for need, have in zip(demand.qty, available)]
+	return f"Backorder: {_shortage_text(demand, usable, available)}."
+
+
+def _choice_sentence(
+	decision: RoutingDecision,
+	outcome: _Outcome,
+	options: _Options,
+	demand: _Demand,
+	model: CostModel,
+	policy: SplitPolicy,
+	place: str,
+) -> str:
+	"""Why this plan, in one sentence, compared with the runner-up."""
+	plans = outcome.plans
+	chosen = plans[0]
+	if len(chosen.members) == 1:
+		k = chosen.members[0]
+		distance = options.distance[k]
+		where = f"{_km(distance)} from {place}, " if distance is not None else ""
+		sentence = f"{options.names[k]} chosen: {where}1 shipment, cost {_money(decision.cost.total)}"
+	else:
+		sentence = (
+			f"Split into {len(chosen.members)} shipments from {_plan_label(chosen, options)}, "
+			f"cost {_money(decision.cost.total)} ({policy.value}: {_why_split(options, demand, model)})"
+		)
+	runner_up = plans[1] if len(plans) > 1 else None
+	if runner_up is not None:
+		sentence += f" vs next best {_plan_label(runner_up, options)} {_money(runner_up.key[1] / COST_SCALE)}"
+		tie = _tie_reason(chosen, runner_up)
+		if tie:
+			sentence += f"; {tie}"
+	elif outcome.complete:
+		sentence += "; the only plan that can fill the order"
+	return sentence + "."
+
+
+def _why_split(options: _Options, demand: _Demand, model: CostModel) -> str:
+	best_single = next((k for k in range(options.count) if options.fills(k, demand.qty)), None)
+	if best_single is None:
+		return "no single warehouse can fill the whole order"
+	single_cost = (
+		options.fixed[best_single] + _scaled(model.per_kg * demand.weight_of(demand.qty))
+	) / COST_SCALE
+	return f"cheaper than the best single warehouse {options.names[best_single]} ({_money(single_cost)})"
+
+
+def _partial_reason(outcome: _Outcome, options: _Options, demand: _Demand, policy: SplitPolicy) -> str:
+	chosen = outcome.plans[0]
+	available = options.available(len(demand.qty))
+	text = f"Partially allocated: {_shortage_text(demand, chosen.units, available)}"
+	if sum(chosen.units) < sum(min(need, have) for need, have in zip(demand.qty, available)):
+		text += f"; at most {_plural(outcome.limit, 'shipment')} allowed ({policy.value})"
+	return text + "."
+
+
+def _transfer_sentence(
+	decision: RoutingDecision, outcome: _Outcome, options: _Options, demand: _Demand, store: _PickupStore
+) -> str:
+	"""What the store keeps, what comes in from where, and the cost."""
+	distance_of = {options.names[k]: options.distance[k] for k in outcome.plans[0].members}
+	moves = "; ".join(
+		f"{need.qty} x {need.item_code} from {need.from_warehouse}"
+		+ (f" ({_km(distance_of[need.from_warehouse])})" if options.distance_known else "")
+		for need in decision.transfer_needs
+	)
+	held = store.held
+	kept = f"{store.name} holds {sum(held)} of {demand.total_units} units; " if any(held) else ""
+	return f"{kept}transfer to {store.name}: {moves}. Cost {_money(decision.cost.total)}."
+
+
 # ---------------------------------------------------------------------------------------------
 # Entry points
 
@@ -941,58 +1176,17 @@ def _route_delivery(request: RoutingRequest) -> RoutingDecision:
 	demand = _Demand(request.lines)
 	model = request.cost_model
 	policy = SplitPolicy(request.split_policy)
-	keep = max(1, request.alternatives + 1)
 	destination = request.destination
 	origin = (destination.lat, destination.lon) if destination is not None else None
-
-	shippable = []
-	no_capacity = []
-	pickup_only = []
-	for candidate in request.candidates:
-		if not candidate.can_ship:
-			pickup_only.append(candidate)
-		elif candidate.capacity_left is not None and candidate.capacity_left <= 0:
-			no_capacity.append(candidate)
-		else:
-			shippable.append(candidate)
+	shippable, no_capacity, pickup_only = _sort_out_candidates(request.candidates)
 	options = _prepare_options(shippable, demand.items, origin, model)
-
-	reasons = []
 	place = _place(destination)
-	if destination is None:
-		reasons.append(f"Address could not be placed, so distance is not counted: {_WITHOUT_DISTANCE}")
-	elif not options.distance_known and options.no_coordinates:
-		reasons.append(
-			f"Distance not used: no coordinates for {_names(options.no_coordinates)}; {_WITHOUT_DISTANCE}"
-		)
-	elif destination.source == "coordinates":
-		reasons.append(
-			f"Delivering to the order's coordinates ({destination.lat:.4f}, {destination.lon:.4f}) in {place}."
-		)
-	else:
-		reasons.append(f"Delivering to {place} (distance measured from the province centre).")
-	zeros = [0] * len(demand.items)
-	for why, excluded in (("no capacity left today", no_capacity), ("pickup only, cannot ship", pickup_only)):
-		# Only those holding something of the order are worth mentioning.
-		names = sorted(c.warehouse for c in excluded if max(map(c.stock.get, demand.items, zeros)) > 0)
-		if names:
-			reasons.append(f"Not used ({why}): {_names(names)}.")
+	reasons = [_destination_reason(destination, options, place)]
+	reasons.extend(_not_used_reasons(demand, no_capacity, pickup_only))
 
-	limit = request.max_shipments or max(1, options.count)
-	if policy is SplitPolicy.NEVER:
-		limit = 1
-	outcome = None
-	if policy is SplitPolicy.WHEN_NEEDED and limit > 1:
-		# One shipment if any single warehouse can fill the order; only then look further.
-		weight_cost = _scaled(model.per_kg * demand.weight_of(demand.qty))
-		singles, _ = _search_complete(options, demand.qty, 1, 0, weight_cost, keep)  # a scan: always finishes
-		if singles:
-			outcome = _Outcome(singles, True, 1)
-	if outcome is None:
-		outcome = _plan_shipments(
-			options, demand, model, model.split_penalty, limit, request.allow_partial, keep
-		)
-
+	limit = 1 if policy is SplitPolicy.NEVER else (request.max_shipments or max(1, options.count))
+	keep = max(1, request.alternatives + 1)
+	outcome = _plan_delivery(options, demand, model, policy, limit, request.allow_partial, keep)
 	decision = RoutingDecision(
 		status=RoutingStatus.BACKORDER,
 		reasons=reasons,
@@ -1002,185 +1196,188 @@ def _route_delivery(request: RoutingRequest) -> RoutingDecision:
 	if not outcome.optimal:
 		reasons.append(_gave_up())
 	if not outcome.plans:
-		available = options.available(len(demand.qty))
 		decision.unallocated = {line.line_id: line.qty for line in demand.lines}
-		enough_in_total = all(have >= need for have, need in zip(available, demand.qty))
-		if enough_in_total and policy is SplitPolicy.NEVER:
-			reasons.append(
-				"Backorder: no single warehouse can fill the whole order and the split policy is Never Split."
-			)
-		elif enough_in_total:
-			reasons.append(
-				f"Backorder: the stock exists but not within {_plural(limit, 'shipment')} (the most allowed)."
-			)
-		else:
-			usable = [min(need, have) for need, have in zip(demand.qty, available)]
-			reasons.append(f"Backorder: {_shortage_text(demand, usable, available)}.")
+		reasons.append(_backorder_reason(options, demand, policy, limit))
 		return decision
 
-	plans = outcome.plans
-	chosen = plans[0]
+	_ship(decision, outcome, options, demand, model)
+	reasons.append(_choice_sentence(decision, outcome, options, demand, model, policy, place))
+	if not outcome.complete:
+		reasons.append(_partial_reason(outcome, options, demand, policy))
+	return decision
+
+
+def _sort_out_candidates(
+	candidates: list[Candidate],
+) -> tuple[list[Candidate], list[Candidate], list[Candidate]]:
+	"""(may ship, no capacity left today, pickup only)."""
+	shippable = []
+	no_capacity = []
+	pickup_only = []
+	for candidate in candidates:
+		if not candidate.can_ship:
+			pickup_only.append(candidate)
+		elif candidate.capacity_left is not None and candidate.capacity_left <= 0:
+			no_capacity.append(candidate)
+		else:
+			shippable.append(candidate)
+	return shippable, no_capacity, pickup_only
+
+
+def _plan_delivery(
+	options: _Options,
+	demand: _Demand,
+	model: CostModel,
+	policy: SplitPolicy,
+	limit: int,
+	allow_partial: bool,
+	keep: int,
+) -> _Outcome:
+	if policy is SplitPolicy.WHEN_NEEDED and limit > 1:
+		# One shipment if any single warehouse can fill the order; only then look further.
+		weight_cost = _scaled(model.per_kg * demand.weight_of(demand.qty))
+		singles, _ = _search_complete(options, demand.qty, 1, 0, weight_cost, keep)  # a scan: always finishes
+		if singles:
+			return _Outcome(singles, True, 1)
+	return _plan_shipments(options, demand, model, model.split_penalty, limit, allow_partial, keep)
+
+
+def _ship(
+	decision: RoutingDecision, outcome: _Outcome, options: _Options, demand: _Demand, model: CostModel
+) -> None:
+	"""Put the best plan on the decision: allocations, shipments, cost, alternatives, status."""
+	chosen = outcome.plans[0]
 	allocations, weights, unallocated = _materialise(chosen, options, demand)
 	decision.allocations = allocations
 	decision.unallocated = unallocated
 	decision.shipments = [options.names[k] for k in chosen.members]
-	decision.alternatives = _alternatives(plans, options, demand.total_units)
+	decision.alternatives = _alternatives(outcome.plans, options, demand.total_units)
 	breakdown = _breakdown(chosen, options, weights, model, "shipment")
 	penalty = model.split_penalty * (len(chosen.members) - 1)
 	decision.cost = Cost(round(sum(row.total for row in breakdown) + penalty, 4), penalty, breakdown)
 	decision.status = RoutingStatus.ALLOCATED if outcome.complete else RoutingStatus.PARTIALLY_ALLOCATED
 
-	# Why this plan, in one sentence, compared with the runner-up.
-	runner_up = plans[1] if len(plans) > 1 else None
-	size = len(chosen.members)
-	if size == 1:
-		k = chosen.members[0]
-		distance = options.distance[k]
-		where = f"{_km(distance)} from {place}, " if distance is not None else ""
-		sentence = f"{options.names[k]} chosen: {where}1 shipment, cost {_money(decision.cost.total)}"
-	else:
-		best_single = next((k for k in range(options.count) if options.fills(k, demand.qty)), None)
-		if best_single is not None:
-			single_cost = (
-				options.fixed[best_single] + _scaled(model.per_kg * demand.weight_of(demand.qty))
-			) / COST_SCALE
-			why = (
-				f"cheaper than the best single warehouse {options.names[best_single]} ({_money(single_cost)})"
-			)
-		else:
-			why = "no single warehouse can fill the whole order"
-		sentence = (
-			f"Split into {size} shipments from {_plan_label(chosen, options)}, cost {_money(decision.cost.total)} "
-			f"({policy.value}: {why})"
-		)
-	if runner_up is not None:
-		sentence += f" vs next best {_plan_label(runner_up, options)} {_money(runner_up.key[1] / COST_SCALE)}"
-		tie = _tie_reason(chosen, runner_up)
-		if tie:
-			sentence += f"; {tie}"
-	elif outcome.complete:
-		sentence += "; the only plan that can fill the order"
-	reasons.append(sentence + ".")
-	if not outcome.complete:
-		available = options.available(len(demand.qty))
-		text = f"Partially allocated: {_shortage_text(demand, chosen.units, available)}"
-		if sum(chosen.units) < sum(min(need, have) for need, have in zip(demand.qty, available)):
-			text += f"; at most {_plural(outcome.limit, 'shipment')} allowed ({policy.value})"
-		reasons.append(text + ".")
-	return decision
-
 
 def _route_pickup(request: RoutingRequest) -> RoutingDecision:
 	demand = _Demand(request.lines)
-	model = request.cost_model
 	fallback = PickupFallback(request.pickup_fallback)
-	store_name = request.pickup_store
-	by_name = {candidate.warehouse: candidate for candidate in request.candidates}
-	store = by_name.get(store_name)
-	store_open = store is not None and (store.capacity_left is None or store.capacity_left > 0)
-	store_stock = [0] * len(demand.qty)
-	if store_open:
-		store_stock = [max(0, int(store.stock.get(item, 0))) for item in demand.items]
-	store_point = (
-		(store.lat, store.lon)
-		if store is not None and store.lat is not None and store.lon is not None
-		else None
-	)
-	reasons: list[str] = []
-	decision = RoutingDecision(status=RoutingStatus.BACKORDER, reasons=reasons, pickup_store=store_name)
-
-	if store_open and all(have >= need for have, need in zip(store_stock, demand.qty)):
-		_allocate_at_store(decision, store, demand, demand.qty)
+	store = _PickupStore(request, demand)
+	decision = RoutingDecision(status=RoutingStatus.BACKORDER, pickup_store=store.name)
+	if store.held == demand.qty:
+		_allocate_at_store(decision, store.candidate, demand, demand.qty)
 		decision.status = RoutingStatus.ALLOCATED
-		reasons.append(
-			f"Customer collects at {store_name}: it has every item; no shipping, "
+		decision.reasons.append(
+			f"Customer collects at {store.name}: it has every item; no shipping, "
 			f"cost {_money(decision.cost.total)} (handling)."
 		)
 		return decision
-
-	if store is None:
-		cannot = f"{store_name} is not among the candidate warehouses"
-	elif not store_open:
-		cannot = f"{store_name} has no capacity left today"
-	else:
-		store_has = [min(have, need) for have, need in zip(store_stock, demand.qty)]
-		cannot = f"{store_name} cannot fill the order ({_shortage_text(demand, store_has)})"
-
+	cannot = store.why_it_cannot(demand)
 	if fallback is PickupFallback.NEAREST_PICKUP_STORE:
-		stores = []
-		for candidate in request.candidates:
-			if candidate.warehouse == store_name or not candidate.pickup:
-				continue
-			if candidate.capacity_left is not None and candidate.capacity_left <= 0:
-				continue
-			if not all(candidate.stock.get(item, 0) >= need for item, need in zip(demand.items, demand.qty)):
-				continue
-			distance = None
-			if store_point is not None and candidate.lat is not None and candidate.lon is not None:
-				distance = haversine_km(store_point[0], store_point[1], candidate.lat, candidate.lon)
-			stores.append(
-				(
-					math.inf if distance is None else distance,
-					candidate.priority,
-					candidate.warehouse,
-					candidate,
-					distance,
-				)
-			)
-		stores.sort(key=lambda row: row[:3])
-		if stores:
-			_, _, _, nearest, distance = stores[0]
-			_allocate_at_store(decision, nearest, demand, demand.qty)
-			decision.pickup_store = nearest.warehouse
-			decision.status = RoutingStatus.ALLOCATED
-			away = (
-				f", {_km(distance)} away"
-				if distance is not None
-				else " (distance unknown: chosen by priority and name)"
-			)
-			reasons.append(
-				f"{cannot}; customer collects at the nearest pickup store that can: {nearest.warehouse}{away}."
-			)
-			for rank, (_, _, name, other, other_distance) in enumerate(
-				stores[1 : request.alternatives + 1], 1
-			):
-				summary = f"pickup at {name}" + (
-					f" ({_km(other_distance)} away)" if other_distance is not None else ""
-				)
-				summary += f": cost {_money(other.handling_cost)}"
-				decision.alternatives.append(
-					Alternative(rank, (name,), float(other.handling_cost), 0, demand.total_units, summary)
-				)
-			return decision
-		reasons.append(f"{cannot}, and no other pickup store can fill it.")
-		held = [min(have, need) for have, need in zip(store_stock, demand.qty)]
-		if request.allow_partial and any(held):
-			_allocate_at_store(decision, store, demand, held)
-			decision.status = RoutingStatus.PARTIALLY_ALLOCATED
-			reasons.append(f"Partially allocated at {store_name}: {_shortage_text(demand, held)}.")
-		else:
-			decision.unallocated = {line.line_id: line.qty for line in demand.lines}
-			reasons.append(f"Backorder: {_shortage_text(demand, [0] * len(demand.qty))} at a pickup store.")
-		return decision
+		return _route_to_nearest_pickup_store(request, decision, demand, store, cannot)
+	return _route_with_transfer(request, decision, demand, store, cannot)
 
-	# Transfer: the store keeps what it has; the rest comes in from the cheapest sources.
-	held = [min(have, need) for have, need in zip(store_stock, demand.qty)]
-	kept_per_line: dict[str, int] = {}
-	for item, units in enumerate(held):
-		for line in demand.lines_of[item]:
-			kept_per_line[line.line_id] = min(line.qty, units)
-			units -= kept_per_line[line.line_id]
-	remaining_lines = [
-		RouteLine(line.line_id, line.item_code, line.qty - kept_per_line.get(line.line_id, 0), line.weight_kg)
-		for line in demand.lines
-		if line.qty > kept_per_line.get(line.line_id, 0)
-	]
-	remaining = _Demand(remaining_lines)
+
+class _PickupStore:
+	"""The store the customer asked to collect at, as far as this order goes."""
+
+	__slots__ = ("name", "candidate", "open", "held", "point")
+
+	def __init__(self, request: RoutingRequest, demand: _Demand):
+		self.name = request.pickup_store
+		by_name = {candidate.warehouse: candidate for candidate in request.candidates}
+		store = self.candidate = by_name.get(self.name)
+		self.open = store is not None and (store.capacity_left is None or store.capacity_left > 0)
+		self.held = [0] * len(demand.qty)  # units of each item it can give the order
+		if self.open:
+			self.held = [
+				min(max(0, int(store.stock.get(item, 0))), need)
+				for item, need in zip(demand.items, demand.qty)
+			]
+		has_point = store is not None and store.lat is not None and store.lon is not None
+		self.point = (store.lat, store.lon) if has_point else None
+
+	def why_it_cannot(self, demand: _Demand) -> str:
+		if self.candidate is None:
+			return f"{self.name} is not among the candidate warehouses"
+		if not self.open:
+			return f"{self.name} has no capacity left today"
+		return f"{self.name} cannot fill the order ({_shortage_text(demand, self.held)})"
+
+
+def _route_to_nearest_pickup_store(
+	request: RoutingRequest, decision: RoutingDecision, demand: _Demand, store: _PickupStore, cannot: str
+) -> RoutingDecision:
+	reasons = decision.reasons
+	stores = _pickup_stores_that_can_fill(request, demand, store)
+	if stores:
+		_, _, _, nearest, distance = stores[0]
+		_allocate_at_store(decision, nearest, demand, demand.qty)
+		decision.pickup_store = nearest.warehouse
+		decision.status = RoutingStatus.ALLOCATED
+		away = (
+			f", {_km(distance)} away"
+			if distance is not None
+			else " (distance unknown: chosen by priority and name)"
+		)
+		reasons.append(
+			f"{cannot}; customer collects at the nearest pickup store that can: {nearest.warehouse}{away}."
+		)
+		for rank, (_, _, name, other, other_distance) in enumerate(stores[1 : request.alternatives + 1], 1):
+			summary = f"pickup at {name}" + (
+				f" ({_km(other_distance)} away)" if other_distance is not None else ""
+			)
+			summary += f": cost {_money(other.handling_cost)}"
+			decision.alternatives.append(
+				Alternative(rank, (name,), float(other.handling_cost), 0, demand.total_units, summary)
+			)
+		return decision
+	reasons.append(f"{cannot}, and no other pickup store can fill it.")
+	if request.allow_partial and any(store.held):
+		_allocate_at_store(decision, store.candidate, demand, store.held)
+		decision.status = RoutingStatus.PARTIALLY_ALLOCATED
+		reasons.append(f"Partially allocated at {store.name}: {_shortage_text(demand, store.held)}.")
+	else:
+		decision.unallocated = {line.line_id: line.qty for line in demand.lines}
+		reasons.append(f"Backorder: {_shortage_text(demand, [0] * len(demand.qty))} at a pickup store.")
+	return decision
+
+
+def _pickup_stores_that_can_fill(
+	request: RoutingRequest, demand: _Demand, store: _PickupStore
+) -> list[tuple]:
+	"""Other pickup stores with capacity that hold the whole order, nearest to the asked-for store
+	first (unknown distance last), then priority, then name: (distance or inf, priority, name,
+	candidate, distance or None)."""
+	stores = []
+	point = store.point
+	for candidate in request.candidates:
+		if candidate.warehouse == store.name or not candidate.pickup:
+			continue
+		if candidate.capacity_left is not None and candidate.capacity_left <= 0:
+			continue
+		if not all(candidate.stock.get(item, 0) >= need for item, need in zip(demand.items, demand.qty)):
+			continue
+		distance = None
+		if point is not None and candidate.lat is not None and candidate.lon is not None:
+			distance = haversine_km(point[0], point[1], candidate.lat, candidate.lon)
+		rank_distance = math.inf if distance is None else distance
+		stores.append((rank_distance, candidate.priority, candidate.warehouse, candidate, distance))
+	stores.sort(key=lambda row: row[:3])
+	return stores
+
+
+def _route_with_transfer(
+	request: RoutingRequest, decision: RoutingDecision, demand: _Demand, store: _PickupStore, cannot: str
+) -> RoutingDecision:
+	"""The store keeps what it has; the rest comes in from the cheapest sources."""
+	reasons = decision.reasons
+	held = store.held
+	remaining = _still_needed(demand, held)
 	# Transfers are stock moves, not customer orders: any other warehouse may send, whatever its
 	# shipping flag or order capacity, and there is no split penalty (the customer gets one pickup).
-	sources = [candidate for candidate in request.candidates if candidate.warehouse != store_name]
-	options = _prepare_options(sources, remaining.items, store_point, model)
-	distance_known = options.distance_known
+	sources = [candidate for candidate in request.candidates if candidate.warehouse != store.name]
+	model = request.cost_model
+	options = _prepare_options(sources, remaining.items, store.point, model)
 	keep = max(1, request.alternatives + 1)
 	outcome = _plan_shipments(
 		options, remaining, model, 0.0, max(1, options.count), request.allow_partial, keep
@@ -1194,18 +1391,61 @@ def _route_pickup(request: RoutingRequest) -> RoutingDecision:
 		reasons.append(f"{cannot}, and the other warehouses cannot make up the difference.")
 		usable = [min(need, have) for need, have in zip(remaining.qty, available)]
 		reasons.append(
-			f"Backorder: {_shortage_text(remaining, usable, available)} beyond what {store_name} holds."
+			f"Backorder: {_shortage_text(remaining, usable, available)} beyond what {store.name} holds."
 		)
 		return decision
 
-	if store is not None:
-		_allocate_at_store(decision, store, demand, held)
+	if store.candidate is not None:
+		_allocate_at_store(decision, store.candidate, demand, held)
 	if not outcome.plans:
 		decision.status = RoutingStatus.PARTIALLY_ALLOCATED
 		reasons.append(f"{cannot}, and no other warehouse holds the rest.")
-		reasons.append(f"Partially allocated at {store_name}: {_shortage_text(demand, held)}.")
+		reasons.append(f"Partially allocated at {store.name}: {_shortage_text(demand, held)}.")
 		return decision
 
+	_transfer(decision, outcome, options, remaining, store.name, model)
+	reasons.append(f"{cannot}; {_transfer_sentence(decision, outcome, options, demand, store)}")
+	if not options.distance_known:
+		if store.point is None:
+			reasons.append(f"Transfer sources chosen without distance: {store.name} has no coordinates.")
+		else:
+			reasons.append(
+				f"Transfer sources chosen without distance: no coordinates for {_names(options.no_coordinates)}."
+			)
+	if decision.unallocated:
+		reasons.append(
+			f"Still short after transfers: {_shortage_text(remaining, outcome.plans[0].units, available)}."
+		)
+	return decision
+
+
+def _still_needed(demand: _Demand, held: list[int]) -> _Demand:
+	"""What is left of the order once the store gives `held` per item, lines in order."""
+	kept_per_line: dict[str, int] = {}
+	for item, units in enumerate(held):
+		for line in demand.lines_of[item]:
+			kept_per_line[line.line_id] = min(line.qty, units)
+			units -= kept_per_line[line.line_id]
+	return _Demand(
+		[
+			RouteLine(
+				line.line_id, line.item_code, line.qty - kept_per_line.get(line.line_id, 0), line.weight_kg
+			)
+			for line in demand.lines
+			if line.qty > kept_per_line.get(line.line_id, 0)
+		]
+	)
+
+
+def _transfer(
+	decision: RoutingDecision,
+	outcome: _Outcome,
+	options: _Options,
+	remaining: _Demand,
+	store_name: str,
+	model: CostModel,
+) -> None:
+	"""Put the best transfer plan on the decision: transfer needs, their cost, alternatives, status."""
 	chosen = outcome.plans[0]
 	allocations, weights, unallocated = _materialise(chosen, options, remaining)
 	decision.transfer_needs = [
@@ -1216,26 +1456,6 @@ def _route_pickup(request: RoutingRequest) -> RoutingDecision:
 	decision.cost.total = round(sum(row.total for row in decision.cost.by_warehouse), 4)
 	decision.alternatives = _alternatives(outcome.plans, options, remaining.total_units)
 	decision.status = RoutingStatus.TRANSFER_NEEDED
-	distance_of = {options.names[k]: options.distance[k] for k in chosen.members}
-	moves = "; ".join(
-		f"{need.qty} x {need.item_code} from {need.from_warehouse}"
-		+ (f" ({_km(distance_of[need.from_warehouse])})" if distance_known else "")
-		for need in decision.transfer_needs
-	)
-	kept = f"{store_name} holds {sum(held)} of {demand.total_units} units; " if any(held) else ""
-	reasons.append(f"{cannot}; {kept}transfer to {store_name}: {moves}. Cost {_money(decision.cost.total)}.")
-	if not distance_known:
-		if store_point is None:
-			reasons.append(f"Transfer sources chosen without distance: {store_name} has no coordinates.")
-		else:
-			reasons.append(
-				f"Transfer sources chosen without distance: no coordinates for {_names(options.no_coordinates)}."
-			)
-	if unallocated:
-		reasons.append(
-			f"Still short after transfers: {_shortage_text(remaining, outcome.plans[0].units, available)}."
-		)
-	return decision
 
 
 def _allocate_at_store(
