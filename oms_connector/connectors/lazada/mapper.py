@@ -6,7 +6,6 @@ intake can map a push message's order_status word the same way the mapper does.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from decimal import Decimal
 
 from ...domain.limits import MAX_NOTE_LENGTH, MAX_TEXT_LENGTH, show
@@ -25,8 +24,17 @@ from ...domain.order import (
 	OrderStatus,
 	PaymentMethod,
 	Shipment,
-	is_masked,
-	to_money,
+)
+from ..mapping import (
+	Details,
+	Fees,
+	MarketplaceOrder,
+	OrderHead,
+	Packages,
+	UnitLines,
+	build_order,
+	join_text,
+	unmasked,
 )
 
 # Lazada order item statuses (GetOrders "statuses", GetOrderItems "status", the status filter
@@ -102,161 +110,161 @@ def order_from_lazada(order: dict, items: list[dict]) -> ChannelOrder:
 	ignores masks for identity) but None on the Address. Items with a package_id become Shipments
 	with their tracking_code and shipment_provider.
 	"""
-	order_id = lazada_order_id(order)
-	if not isinstance(items, list):
-		raise InvalidOrder("Lazada order items must be a list")
-	where = f"Lazada order {order_id or '?'}"
-	if not items:
-		raise InvalidOrder(f"{where}: has no order items")
-	for index, item in enumerate(items, 1):
-		if not isinstance(item, dict):
-			raise InvalidOrder(f"{where}: item {index} must be an object")
-		if (_text(item, "order_id") or order_id) != order_id:
-			raise InvalidOrder(f"{where}: item {index} belongs to order {show(item.get('order_id'))}")
-	currency = parse_currency(_text(items[0], "currency") or _text(order, "currency"), f"{where} currency")
+	return build_order(_LazadaOrder(order, items))
 
-	statuses = []
-	for index, item in enumerate(items, 1):
-		word = _text(item, "status").lower()
-		if word not in STATUS_MAP:
-			raise InvalidOrder(f"{where}: item {index} has unknown Lazada status {show(item.get('status'))}")
-		statuses.append(STATUS_MAP[word])
 
-	active = [item for item, status in zip(items, statuses) if status != OrderStatus.CANCELLED]
-	returned_lines: dict[str, Decimal] = {}
-	if not active:
-		status = OrderStatus.CANCELLED
-		kept = items
-	else:
-		kept = active
-		returned = [item for item, s in zip(items, statuses) if s == OrderStatus.RETURNED]
-		if returned:
-			status = OrderStatus.RETURNED
-			if len(returned) < len(active):
-				for item in returned:
-					sku = _text(item, "sku", None)
-					returned_lines[sku] = returned_lines.get(sku, Decimal(0)) + 1
-		else:
-			status = min((s for s in statuses if s != OrderStatus.CANCELLED), key=_FORWARD.index)
+class _LazadaOrder(MarketplaceOrder):
+	def __init__(self, order: dict, items: list[dict]):
+		self.order, self.items = order, items
+		self.kept: list[dict] = []  # the items the order is made of (cancelled units dropped)
+		self.returned_lines: dict[str, Decimal] = {}
+		self.order_split = False  # the order, not its items, splits the vouchers by who funds them
 
-	# Vouchers are counted once: per item when items split them, else per order when the order
-	# does, else per item from voucher_amount / paid_price.
-	item_split = any("voucher_seller" in item or "voucher_platform" in item for item in items)
-	order_split = not item_split and ("voucher_seller" in order or "voucher_platform" in order)
-	lines = _lines(kept, currency, where, line_vouchers=not order_split)
+	def head(self) -> OrderHead:
+		order_id = lazada_order_id(self.order)
+		items = self.items
+		if not isinstance(items, list):
+			raise InvalidOrder("Lazada order items must be a list")
+		where = f"Lazada order {order_id or '?'}"
+		if not items:
+			raise InvalidOrder(f"{where}: has no order items")
+		for index, item in enumerate(items, 1):
+			if not isinstance(item, dict):
+				raise InvalidOrder(f"{where}: item {index} must be an object")
+			if (_text(item, "order_id") or order_id) != order_id:
+				raise InvalidOrder(f"{where}: item {index} belongs to order {show(item.get('order_id'))}")
+		currency = parse_currency(_text(items[0], "currency") or _text(self.order, "currency"), f"{where} currency")
+		head = OrderHead(order_id, currency, where)
+		head.status = self._item_statuses(head)
+		return head
 
-	address_data = order.get("address_shipping") or {}
-	if not isinstance(address_data, dict):
-		raise InvalidOrder(f"{where}: address_shipping must be an object")
-	address = None
-	if address_data:
-		phone = _text(address_data, "phone")
-		address = Address(
-			full_name=_join(_text(address_data, "first_name"), _text(address_data, "last_name")),
-			phone=None if not phone or is_masked(phone) else phone,
-			line1=_text(address_data, "address1"),
-			line2=_text(address_data, "address2"),
-			ward=_text(address_data, "address5"),
-			district=_text(address_data, "address4") or _text(address_data, "addressDsitrict"),
-			province=_text(address_data, "address3") or _text(address_data, "city"),
-			country=_text(address_data, "country") or "Vietnam",
-			postal_code=_text(address_data, "post_code"),
+	def _item_statuses(self, head: OrderHead) -> OrderStatus:
+		"""The order's status from its items'; sets the kept items and the returned lines."""
+		statuses = []
+		for index, item in enumerate(self.items, 1):
+			word = _text(item, "status").lower()
+			if word not in STATUS_MAP:
+				raise InvalidOrder(f"{head.where}: item {index} has unknown Lazada status {show(item.get('status'))}")
+			statuses.append(STATUS_MAP[word])
+		active = [item for item, status in zip(self.items, statuses) if status != OrderStatus.CANCELLED]
+		if not active:
+			self.kept = self.items
+			return OrderStatus.CANCELLED
+		self.kept = active
+		returned = [item for item, status in zip(self.items, statuses) if status == OrderStatus.RETURNED]
+		if not returned:
+			return min((s for s in statuses if s != OrderStatus.CANCELLED), key=_FORWARD.index)
+		if len(returned) < len(active):
+			for item in returned:
+				sku = _text(item, "sku", None)
+				self.returned_lines[sku] = self.returned_lines.get(sku, Decimal(0)) + 1
+		return OrderStatus.RETURNED
+
+	def lines(self, head: OrderHead) -> list[OrderLine]:
+		# Vouchers are counted once: per item when items split them, else per order when the order
+		# does, else per item from voucher_amount / paid_price.
+		item_split = any("voucher_seller" in item or "voucher_platform" in item for item in self.items)
+		self.order_split = not item_split and ("voucher_seller" in self.order or "voucher_platform" in self.order)
+		return _lines(self.kept, head, line_vouchers=not self.order_split)
+
+	def address(self, head: OrderHead) -> Address | None:
+		data = self._address_data(head)
+		if not data:
+			return None
+		return Address(
+			full_name=join_text(_text(data, "first_name"), _text(data, "last_name")),
+			phone=unmasked(_text(data, "phone")),
+			line1=_text(data, "address1"),
+			line2=_text(data, "address2"),
+			ward=_text(data, "address5"),
+			district=_text(data, "address4") or _text(data, "addressDsitrict"),
+			province=_text(data, "address3") or _text(data, "city"),
+			country=_text(data, "country") or "Vietnam",
+			postal_code=_text(data, "post_code"),
 		)
 
-	buyer_ids = {_text(item, "buyer_id") for item in items} - {""}
-	buyer = Buyer(
-		name=_join(_text(order, "customer_first_name"), _text(order, "customer_last_name"))
-		or (address.full_name if address else ""),
-		phone=_text(address_data, "phone") or None,
-		email=_text(address_data, "customer_email") or None,
-		platform_buyer_id=buyer_ids.pop() if len(buyer_ids) == 1 else None,
-	)
+	def _address_data(self, head: OrderHead) -> dict:
+		data = self.order.get("address_shipping") or {}
+		if not isinstance(data, dict):
+			raise InvalidOrder(f"{head.where}: address_shipping must be an object")
+		return data
 
-	shipments: OrderedDict[str, Shipment] = OrderedDict()
-	for item in kept:
-		package_id = _text(item, "package_id")
-		if not package_id:
-			continue
-		shipment = shipments.setdefault(
-			package_id,
-			Shipment(
-				package_id=package_id,
-				tracking_number=_text(item, "tracking_code"),
-				carrier=_text(item, "shipment_provider"),
-			),
-		)
-		shipment.tracking_number = shipment.tracking_number or _text(item, "tracking_code")
-		sku = _text(item, "sku", None)
-		shipment.lines[sku] = shipment.lines.get(sku, Decimal(0)) + 1
-
-	if order.get("shipping_fee") not in (None, ""):
-		shipping_fee = to_money(order.get("shipping_fee"), currency, f"{where} shipping_fee")
-	else:
-		shipping_fee = sum(
-			(to_money(item.get("shipping_amount"), currency, f"{where} item shipping_amount") for item in kept), Decimal(0)
+	def buyer(self, head: OrderHead, address: Address | None) -> Buyer:
+		data = self._address_data(head)
+		buyer_ids = {_text(item, "buyer_id") for item in self.items} - {""}
+		return Buyer(
+			name=join_text(_text(self.order, "customer_first_name"), _text(self.order, "customer_last_name"))
+			or (address.full_name if address else ""),
+			phone=_text(data, "phone") or None,
+			email=_text(data, "customer_email") or None,
+			platform_buyer_id=buyer_ids.pop() if len(buyer_ids) == 1 else None,
 		)
 
-	result = ChannelOrder(
-		external_order_id=order_id,
-		status=status,
-		lines=lines,
-		currency=currency,
-		buyer=buyer,
-		shipping_address=address,
-		shipping_fee=shipping_fee,
-		payment_method=PaymentMethod.COD
-		if _text(order, "payment_method").upper() == "COD"
-		else PaymentMethod.PREPAID,
-		created_at=parse_datetime(order.get("created_at"), f"{where} created_at"),
-		updated_at=parse_datetime(order.get("updated_at"), f"{where} updated_at"),
-		shipments=list(shipments.values()),
-		returned_lines=returned_lines,
-		note=_text(order, "buyer_note", MAX_NOTE_LENGTH) or _text(order, "remarks", MAX_NOTE_LENGTH),
-	)
-	if order_split:
-		result.seller_voucher = to_money(order.get("voucher_seller"), currency, f"{where} voucher_seller")
-		result.platform_voucher = to_money(order.get("voucher_platform"), currency, f"{where} voucher_platform")
+	def shipments(self, head: OrderHead) -> list[Shipment]:
+		packages = Packages()
+		for item in self.kept:
+			package_id = _text(item, "package_id")
+			if package_id:
+				tracking = _text(item, "tracking_code")
+				shipment = packages.add(package_id, _text(item, "sku", None), tracking, _text(item, "shipment_provider"))
+				shipment.tracking_number = shipment.tracking_number or tracking
+		return packages.shipments()
 
-	if kept and all(item.get("paid_price") not in (None, "") for item in kept):
-		paid = sum((to_money(item["paid_price"], currency, f"{where} item paid_price") for item in kept), Decimal(0))
-		paid += shipping_fee
-		if paid == result.buyer_paid:
-			result.platform_total = paid
+	def status(self, head: OrderHead, lines: list[OrderLine]) -> tuple[OrderStatus, dict[str, Decimal]]:
+		return head.status, self.returned_lines
 
-	result.validate()
-	return result
+	def fees(self, head: OrderHead) -> Fees:
+		if self.order.get("shipping_fee") not in (None, ""):
+			return Fees(shipping_fee=head.money(self.order.get("shipping_fee"), "shipping_fee"))
+		amounts = (head.money(item.get("shipping_amount"), "item shipping_amount") for item in self.kept)
+		return Fees(shipping_fee=sum(amounts, Decimal(0)))
+
+	def details(self, head: OrderHead) -> Details:
+		order = self.order
+		return Details(
+			payment_method=PaymentMethod.COD if _text(order, "payment_method").upper() == "COD" else PaymentMethod.PREPAID,
+			created_at=parse_datetime(order.get("created_at"), f"{head.where} created_at"),
+			updated_at=parse_datetime(order.get("updated_at"), f"{head.where} updated_at"),
+			note=_text(order, "buyer_note", MAX_NOTE_LENGTH) or _text(order, "remarks", MAX_NOTE_LENGTH),
+		)
+
+	def reconcile(self, head: OrderHead, order: ChannelOrder) -> None:
+		"""Order-level vouchers (when the order splits them), and the total when it adds up."""
+		if self.order_split:
+			order.seller_voucher = head.money(self.order.get("voucher_seller"), "voucher_seller")
+			order.platform_voucher = head.money(self.order.get("voucher_platform"), "voucher_platform")
+		kept = self.kept
+		if kept and all(item.get("paid_price") not in (None, "") for item in kept):
+			paid = sum((head.money(item["paid_price"], "item paid_price") for item in kept), Decimal(0))
+			paid += order.shipping_fee
+			if paid == order.buyer_paid:
+				order.platform_total = paid
 
 
-def _lines(items: list[dict], currency: str, where: str, line_vouchers: bool) -> list[OrderLine]:
-	groups: OrderedDict[tuple[str, Decimal], OrderLine] = OrderedDict()
+def _lines(items: list[dict], head: OrderHead, line_vouchers: bool) -> list[OrderLine]:
+	lines = UnitLines()
 	for item in items:
-		sku = _text(item, "sku", None)
-		price = to_money(item.get("item_price"), currency, f"{where} item item_price")
-		seller, platform = _item_discounts(item, price, currency, where) if line_vouchers else (Decimal(0), Decimal(0))
-		line = groups.get((sku, price))
-		if line is None:
-			line = groups[(sku, price)] = OrderLine(
-				sku=sku,
-				qty=Decimal(0),
-				unit_price=price,
-				listing_id=_text(item, "sku_id") or _text(item, "shop_sku"),
-				title=_join(_text(item, "name"), _text(item, "variation"), sep=" - "),
-			)
-		line.qty += 1
-		line.seller_discount += seller
-		line.platform_discount += platform
-		item_id = _text(item, "order_item_id")
-		line.external_line_id = ",".join(x for x in (line.external_line_id, item_id) if x)
-	if not groups:
-		raise InvalidOrder(f"{where}: has no order items")
-	return list(groups.values())
+		price = head.money(item.get("item_price"), "item item_price")
+		seller, platform = _item_discounts(item, price, head) if line_vouchers else (Decimal(0), Decimal(0))
+		lines.add(
+			_text(item, "sku", None),
+			price,
+			seller,
+			platform,
+			_text(item, "order_item_id"),
+			listing_id=_text(item, "sku_id") or _text(item, "shop_sku"),
+			title=join_text(_text(item, "name"), _text(item, "variation"), sep=" - "),
+		)
+	if not lines.lines():
+		raise InvalidOrder(f"{head.where}: has no order items")
+	return lines.lines()
 
 
-def _item_discounts(item: dict, price: Decimal, currency: str, where: str) -> tuple[Decimal, Decimal]:
+def _item_discounts(item: dict, price: Decimal, head: OrderHead) -> tuple[Decimal, Decimal]:
 	"""(seller-funded, platform-funded) voucher on one unit."""
 
 	def money(key: str) -> Decimal:
-		return to_money(item.get(key), currency, f"{where} item {key}")
+		return head.money(item.get(key), f"item {key}")
 
 	if "voucher_seller" in item or "voucher_platform" in item:
 		return money("voucher_seller"), money("voucher_platform")
@@ -291,6 +299,3 @@ def _text(data: dict, key: str, limit: int | None = MAX_TEXT_LENGTH) -> str:
 	text = parse_text(data.get(key), limit)
 	return "" if text.lower() == "null" else text
 
-
-def _join(*parts: str, sep: str = " ") -> str:
-	return parse_text(sep.join(part for part in parts if part))  # each part fits; together they may not

@@ -30,7 +30,16 @@ from ...domain.order import (
 	PaymentMethod,
 	Shipment,
 	is_masked,
-	to_money,
+)
+from ..mapping import (
+	Details,
+	MarketplaceOrder,
+	OrderHead,
+	build_order,
+	first_text,
+	join_text,
+	text,
+	unmasked,
 )
 
 # Shopee's order_status words (Data Definition "OrderStatus") onto the domain lifecycle.
@@ -100,139 +109,125 @@ def order_from_shopee(detail: dict, escrow: dict | None = None) -> ChannelOrder:
 	"item_id:model_id" (model_id 0 for items without variations). Packages become Shipments
 	without tracking numbers (get_tracking_number or the tracking push supplies those).
 	"""
-	order_sn = shopee_order_id(detail)
-	currency = parse_currency(detail.get("currency"), f"order {order_sn or '?'} currency")
-	status_word = parse_text(detail.get("order_status")).upper()
-	if status_word not in STATUS_MAP:
-		raise InvalidOrder(f"order {order_sn or '?'}: unknown Shopee order_status {show(detail.get('order_status'))}")
+	return build_order(_ShopeeOrder(detail, escrow))
 
-	items = detail.get("item_list")
-	if not isinstance(items, list):
-		raise InvalidOrder(f"order {order_sn or '?'}: item_list is missing (ask for it in response_optional_fields)")
 
-	income, payment_info = _escrow_parts(escrow)
-	escrow_items = defaultdict(list)
-	for index, row in enumerate(as_list(income.get("items"), "escrow order_income.items"), 1):
-		if not isinstance(row, dict):
-			raise InvalidOrder(f"order {order_sn}: escrow item {index} must be an object")
-		escrow_items[(_int(row.get("item_id")), _int(row.get("model_id")))].append(row)
+def shopee_order_id(detail) -> str:
+	"""The order_sn the mapper reads ("" when absent); InvalidOrder when it cannot be an id."""
+	if not isinstance(detail, dict):
+		raise InvalidOrder("Shopee order detail must be an object")
+	return parse_order_id(detail.get("order_sn"), "Shopee order_sn")
 
-	lines: list[OrderLine] = []
-	sku_by_listing: dict[tuple[int, int], str] = {}
-	for index, item in enumerate(items, 1):
-		if not isinstance(item, dict):
-			raise InvalidOrder(f"order {order_sn}: item {index} must be an object")
-		where = f"order {order_sn} item {index}"
-		item_id, model_id = _int(item.get("item_id")), _int(item.get("model_id"))
-		sku = parse_text(item.get("model_sku"), None) or parse_text(item.get("item_sku"), None)
-		qty = parse_qty(item.get("model_quantity_purchased", 0), where)
-		unit_price = to_money(item.get("model_original_price"), currency, f"{where} model_original_price")
-		discounted = item.get("model_discounted_price")
-		discounted_price = (
-			unit_price if discounted in (None, "") else to_money(discounted, currency, f"{where} model_discounted_price")
-		)
-		if discounted_price == 0 and item.get("promotion_type") == "bundle_deal":
-			discounted_price = unit_price  # Shopee does not break bundle discounts down to items
-		seller_discount = (unit_price - discounted_price) * qty
-		platform_discount = Decimal(0)
 
-		rows = escrow_items.get((item_id, model_id))
-		if rows:
-			# Escrow prices are line subtotals and split the discount by who funds it.
-			row = rows.pop(0)
-			total_discount = to_money(row.get("original_price"), currency, f"{where} escrow original_price") - to_money(
-				row.get("discounted_price"), currency, f"{where} escrow discounted_price"
-			)
-			platform_discount = to_money(row.get("shopee_discount"), currency, f"{where} escrow shopee_discount")
-			seller_discount = total_discount - platform_discount
+class _ShopeeOrder(MarketplaceOrder):
+	def __init__(self, detail: dict, escrow: dict | None):
+		self.detail, self.escrow = detail, escrow
+		self.income: dict = {}
+		self.payment_info: dict = {}
+		self.sku_by_listing: dict[tuple[int, int], str] = {}  # what the packages name their items by
 
-		lines.append(
-			OrderLine(
-				sku=sku,
-				qty=qty,
-				unit_price=unit_price,
-				seller_discount=seller_discount,
-				platform_discount=platform_discount,
-				external_line_id=f"{item_id}:{model_id}",
-				listing_id=str(item_id) if item_id else "",
-				title=parse_text(
-					" - ".join(part for part in (parse_text(item.get("item_name")), parse_text(item.get("model_name"))) if part)
-				),
-				weight_kg=parse_qty(item.get("weight") or 0, f"{where} weight"),
-			)
-		)
-		sku_by_listing.setdefault((item_id, model_id), sku)
+	def head(self) -> OrderHead:
+		detail = self.detail
+		order_sn = shopee_order_id(detail)
+		currency = parse_currency(detail.get("currency"), f"order {order_sn or '?'} currency")
+		status_word = text(detail, "order_status").upper()
+		if status_word not in STATUS_MAP:
+			raise InvalidOrder(f"order {order_sn or '?'}: unknown Shopee order_status {show(detail.get('order_status'))}")
+		if not isinstance(detail.get("item_list"), list):
+			raise InvalidOrder(f"order {order_sn or '?'}: item_list is missing (ask for it in response_optional_fields)")
+		return OrderHead(order_sn, currency, f"order {order_sn}", STATUS_MAP[status_word])
 
-	address_data = detail.get("recipient_address")
-	address = None
-	if isinstance(address_data, dict) and address_data:
-		region = (_text(address_data, "region") or _text(detail, "region")).upper()
-		phone = _text(address_data, "phone")
-		address = Address(
-			full_name=_text(address_data, "name"),
-			phone=None if not phone or is_masked(phone) else phone,
-			line1=_text(address_data, "full_address"),
-			ward=_text(address_data, "district") or _text(address_data, "town"),
-			district=_text(address_data, "city"),
-			province=_text(address_data, "state"),
-			country=_COUNTRIES.get(region, region or "Vietnam"),
-			postal_code=_text(address_data, "zipcode"),
-		)
-		geo = address_data.get("geolocation") or {}
-		if isinstance(geo, dict) and geo.get("latitude") not in (None, ""):
-			address.latitude = parse_coordinate(geo.get("latitude"), f"order {order_sn} geolocation.latitude", 90.0)
-			address.longitude = parse_coordinate(geo.get("longitude"), f"order {order_sn} geolocation.longitude", 180.0)
-
-	recipient = address_data if isinstance(address_data, dict) else {}
-	recipient_name = _text(recipient, "name")
-	buyer = Buyer(
-		name=recipient_name if recipient_name and not is_masked(recipient_name) else _text(detail, "buyer_username"),
-		phone=_text(recipient, "phone") or None,
-		platform_buyer_id=_text(detail, "buyer_user_id") if detail.get("buyer_user_id") else None,
-	)
-
-	shipments = []
-	for index, package in enumerate(as_list(detail.get("package_list"), f"order {order_sn} package_list"), 1):
-		if not isinstance(package, dict):
-			raise InvalidOrder(f"order {order_sn}: package {index} must be an object")
-		where = f"order {order_sn} package {_text(package, 'package_number') or index}"
-		shipped: dict[str, Decimal] = {}
-		for row in as_list(package.get("item_list"), f"{where} item_list"):
+	def lines(self, head: OrderHead) -> list[OrderLine]:
+		self.income, self.payment_info = _escrow_parts(self.escrow)
+		escrow_items = defaultdict(list)
+		for index, row in enumerate(as_list(self.income.get("items"), "escrow order_income.items"), 1):
 			if not isinstance(row, dict):
-				raise InvalidOrder(f"{where}: item_list entries must be objects")
-			key = (_int(row.get("item_id")), _int(row.get("model_id")))
-			sku = sku_by_listing.get(key)
-			if sku:
-				shipped[sku] = shipped.get(sku, Decimal(0)) + parse_qty(row.get("model_quantity", 0), where)
-		shipments.append(
-			Shipment(
-				package_id=_text(package, "package_number"),
-				tracking_number=_text(package, "tracking_number"),
-				carrier=_text(package, "shipping_carrier") or _text(detail, "shipping_carrier"),
-				lines=shipped,
-			)
+				raise InvalidOrder(f"{head.where}: escrow item {index} must be an object")
+			escrow_items[(_int(row.get("item_id")), _int(row.get("model_id")))].append(row)
+		lines = []
+		for index, item in enumerate(self.detail["item_list"], 1):
+			if not isinstance(item, dict):
+				raise InvalidOrder(f"{head.where}: item {index} must be an object")
+			key = (_int(item.get("item_id")), _int(item.get("model_id")))
+			line = _line(item, key, escrow_items.get(key), head.within(f"item {index}"))
+			lines.append(line)
+			self.sku_by_listing.setdefault(key, line.sku)
+		return lines
+
+	def address(self, head: OrderHead) -> Address | None:
+		data = self.detail.get("recipient_address")
+		if not isinstance(data, dict) or not data:
+			return None
+		region = (text(data, "region") or text(self.detail, "region")).upper()
+		address = Address(
+			full_name=text(data, "name"),
+			phone=unmasked(text(data, "phone")),
+			line1=text(data, "full_address"),
+			ward=first_text(data, "district", "town"),
+			district=text(data, "city"),
+			province=text(data, "state"),
+			country=_COUNTRIES.get(region, region or "Vietnam"),
+			postal_code=text(data, "zipcode"),
+		)
+		geo = data.get("geolocation") or {}
+		if isinstance(geo, dict) and geo.get("latitude") not in (None, ""):
+			address.latitude = parse_coordinate(geo.get("latitude"), f"{head.where} geolocation.latitude", 90.0)
+			address.longitude = parse_coordinate(geo.get("longitude"), f"{head.where} geolocation.longitude", 180.0)
+		return address
+
+	def buyer(self, head: OrderHead, address: Address | None) -> Buyer:
+		detail = self.detail
+		recipient = detail.get("recipient_address") if isinstance(detail.get("recipient_address"), dict) else {}
+		name = text(recipient, "name")
+		return Buyer(
+			name=name if name and not is_masked(name) else text(detail, "buyer_username"),
+			phone=text(recipient, "phone") or None,
+			platform_buyer_id=text(detail, "buyer_user_id") if detail.get("buyer_user_id") else None,
 		)
 
-	cod = detail.get("cod")
-	if cod is None:
-		cod = _text(detail, "payment_method").lower() in ("cash on delivery", "cod")
-	order = ChannelOrder(
-		external_order_id=order_sn,
-		status=STATUS_MAP[status_word],
-		lines=lines,
-		currency=currency,
-		buyer=buyer,
-		shipping_address=address,
-		payment_method=PaymentMethod.COD if cod else PaymentMethod.PREPAID,
-		created_at=parse_timestamp(detail.get("create_time"), f"order {order_sn} create_time"),
-		updated_at=parse_timestamp(detail.get("update_time"), f"order {order_sn} update_time"),
-		shipments=shipments,
-		note=parse_text(detail.get("message_to_seller"), MAX_NOTE_LENGTH),
-	)
+	def shipments(self, head: OrderHead) -> list[Shipment]:
+		shipments = []
+		for index, package in enumerate(as_list(self.detail.get("package_list"), f"{head.where} package_list"), 1):
+			if not isinstance(package, dict):
+				raise InvalidOrder(f"{head.where}: package {index} must be an object")
+			where = f"{head.where} package {text(package, 'package_number') or index}"
+			shipped: dict[str, Decimal] = {}
+			for row in as_list(package.get("item_list"), f"{where} item_list"):
+				if not isinstance(row, dict):
+					raise InvalidOrder(f"{where}: item_list entries must be objects")
+				sku = self.sku_by_listing.get((_int(row.get("item_id")), _int(row.get("model_id"))))
+				if sku:
+					shipped[sku] = shipped.get(sku, Decimal(0)) + parse_qty(row.get("model_quantity", 0), where)
+			shipments.append(
+				Shipment(
+					package_id=text(package, "package_number"),
+					tracking_number=text(package, "tracking_number"),
+					carrier=text(package, "shipping_carrier") or text(self.detail, "shipping_carrier"),
+					lines=shipped,
+				)
+			)
+		return shipments
 
-	if income or payment_info:
+	def details(self, head: OrderHead) -> Details:
+		detail = self.detail
+		cod = detail.get("cod")
+		if cod is None:
+			cod = text(detail, "payment_method").lower() in ("cash on delivery", "cod")
+		return Details(
+			payment_method=PaymentMethod.COD if cod else PaymentMethod.PREPAID,
+			created_at=parse_timestamp(detail.get("create_time"), f"{head.where} create_time"),
+			updated_at=parse_timestamp(detail.get("update_time"), f"{head.where} update_time"),
+			note=parse_text(detail.get("message_to_seller"), MAX_NOTE_LENGTH),
+		)
+
+	def reconcile(self, head: OrderHead, order: ChannelOrder) -> None:
+		"""With the escrow: the buyer-paid shipping fee, the vouchers, and the total when it adds up."""
+		income, payment_info = self.income, self.payment_info
+		if not (income or payment_info):
+			return
+
 		def escrow_money(key: str, income_key: str) -> Decimal:
-			return _abs_money(payment_info.get(key, income.get(income_key)), currency, f"order {order_sn} escrow {key}")
+			return _abs_money(payment_info.get(key, income.get(income_key)), head, f"escrow {key}")
 
 		order.shipping_fee = escrow_money("shipping_fee", "buyer_paid_shipping_fee")
 		order.seller_voucher = escrow_money("seller_voucher", "voucher_from_seller")
@@ -242,19 +237,42 @@ def order_from_shopee(detail: dict, escrow: dict | None = None) -> ChannelOrder:
 			+ escrow_money("credit_card_promotion", "credit_card_promotion")
 		)
 		total = payment_info.get("buyer_total_amount", income.get("buyer_total_amount"))
-		total = None if total in (None, "") else to_money(total, currency, f"order {order_sn} escrow buyer_total_amount")
+		total = None if total in (None, "") else head.money(total, "escrow buyer_total_amount")
 		if total is not None and total == order.buyer_paid:
 			order.platform_total = total
 
-	order.validate()
-	return order
 
-
-def shopee_order_id(detail) -> str:
-	"""The order_sn the mapper reads ("" when absent); InvalidOrder when it cannot be an id."""
-	if not isinstance(detail, dict):
-		raise InvalidOrder("Shopee order detail must be an object")
-	return parse_order_id(detail.get("order_sn"), "Shopee order_sn")
+def _line(item: dict, key: tuple[int, int], escrow_rows: list | None, head: OrderHead) -> OrderLine:
+	"""One item_list entry; `head.where` names the item, `escrow_rows` are its escrow items, if any."""
+	item_id, model_id = key
+	sku = parse_text(item.get("model_sku"), None) or parse_text(item.get("item_sku"), None)
+	qty = parse_qty(item.get("model_quantity_purchased", 0), head.where)
+	unit_price = head.money(item.get("model_original_price"), "model_original_price")
+	discounted = item.get("model_discounted_price")
+	discounted_price = unit_price if discounted in (None, "") else head.money(discounted, "model_discounted_price")
+	if discounted_price == 0 and item.get("promotion_type") == "bundle_deal":
+		discounted_price = unit_price  # Shopee does not break bundle discounts down to items
+	seller_discount = (unit_price - discounted_price) * qty
+	platform_discount = Decimal(0)
+	if escrow_rows:
+		# Escrow prices are line subtotals and split the discount by who funds it.
+		row = escrow_rows.pop(0)
+		total_discount = head.money(row.get("original_price"), "escrow original_price") - head.money(
+			row.get("discounted_price"), "escrow discounted_price"
+		)
+		platform_discount = head.money(row.get("shopee_discount"), "escrow shopee_discount")
+		seller_discount = total_discount - platform_discount
+	return OrderLine(
+		sku=sku,
+		qty=qty,
+		unit_price=unit_price,
+		seller_discount=seller_discount,
+		platform_discount=platform_discount,
+		external_line_id=f"{item_id}:{model_id}",
+		listing_id=str(item_id) if item_id else "",
+		title=join_text(text(item, "item_name"), text(item, "model_name"), sep=" - "),
+		weight_kg=parse_qty(item.get("weight") or 0, f"{head.where} weight"),
+	)
 
 
 def _escrow_parts(escrow: dict | None) -> tuple[dict, dict]:
@@ -269,9 +287,9 @@ def _escrow_parts(escrow: dict | None) -> tuple[dict, dict]:
 	)
 
 
-def _abs_money(value, currency: str, where: str) -> Decimal:
+def _abs_money(value, head: OrderHead, name: str) -> Decimal:
 	# The checkout snapshot reports offsets as negatives (shopee_voucher: -5260); order_income as positives.
-	return abs(to_money(value, currency, where))
+	return abs(head.money(value, name))
 
 
 _MAX_ID = 10**20  # Shopee item and model ids are 11-12 digits
@@ -288,7 +306,3 @@ def _int(value) -> int:
 	except (TypeError, ValueError, OverflowError, ArithmeticError):
 		return 0
 	return number if abs(number) < _MAX_ID else 0
-
-
-def _text(data: dict, key: str) -> str:
-	return parse_text(data.get(key))

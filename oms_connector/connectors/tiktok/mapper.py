@@ -18,11 +18,9 @@ Facts this relies on (Get Order List / Get Order Detail 202309 reference):
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from datetime import datetime
 from decimal import Decimal
 
-from ...domain.limits import MAX_NOTE_LENGTH, MAX_TEXT_LENGTH, show
+from ...domain.limits import MAX_NOTE_LENGTH, show
 from ...domain.normalize import (
 	as_list,
 	as_object,
@@ -40,7 +38,18 @@ from ...domain.order import (
 	OrderStatus,
 	PaymentMethod,
 	Shipment,
-	to_money,
+)
+from ..mapping import (
+	Details,
+	Fees,
+	MarketplaceOrder,
+	OrderHead,
+	Packages,
+	UnitLines,
+	build_order,
+	first_text,
+	join_text,
+	text,
 )
 
 # TikTok order status -> domain status. The webhook spells cancelled "CANCEL".
@@ -92,14 +101,6 @@ def tiktok_order_id(order) -> str:
 	return parse_order_id(order.get("id"), "TikTok order id")
 
 
-def _text(data: dict, key: str, limit: int | None = MAX_TEXT_LENGTH) -> str:
-	return parse_text(data.get(key), limit)
-
-
-def _timestamp(value, where: str) -> datetime | None:
-	return parse_timestamp(value, where)
-
-
 def _address(raw: dict | None) -> Address | None:
 	raw = as_object(raw, "TikTok recipient_address")
 	if not raw:
@@ -110,9 +111,9 @@ def _address(raw: dict | None) -> Address | None:
 	for part in as_list(raw.get("district_info"), "TikTok recipient_address.district_info"):
 		if not isinstance(part, dict):
 			raise InvalidOrder("TikTok recipient_address.district_info entries must be objects")
-		name = _text(part, "address_name")
-		level_name = _text(part, "address_level_name").lower()
-		level = _text(part, "address_level").upper()
+		name = text(part, "address_name")
+		level_name = text(part, "address_level_name").lower()
+		level = text(part, "address_level").upper()
 		if not name:
 			continue
 		if "country" in level_name:
@@ -129,18 +130,18 @@ def _address(raw: dict | None) -> Address | None:
 	province = province or by_level.get("L1", "")
 	district = district or by_level.get("L2", "")
 	ward = ward or by_level.get("L3", "")
-	region = _text(raw, "region_code").upper()
+	region = text(raw, "region_code").upper()
 	return Address(
-		full_name=_text(raw, "name"),
-		phone=_text(raw, "phone_number") or None,
-		line1=_text(raw, "address_detail") or _text(raw, "address_line1") or _text(raw, "full_address"),
-		line2=_text(raw, "address_line2"),
+		full_name=text(raw, "name"),
+		phone=text(raw, "phone_number") or None,
+		line1=first_text(raw, "address_detail", "address_line1", "full_address"),
+		line2=text(raw, "address_line2"),
 		ward=ward,
 		district=district,
 		province=province,
 		# ERPNext country names ("Vietnam"), not TikTok's local spelling ("Việt Nam").
 		country=COUNTRY_BY_REGION.get(region) or country or region or "Vietnam",
-		postal_code=_text(raw, "postal_code"),
+		postal_code=text(raw, "postal_code"),
 	)
 
 
@@ -156,25 +157,25 @@ def _returned_lines(order: dict, sku_by_item: dict[str, str], qty_by_sku: dict[s
 	for return_order in as_list(order.get("oms_returns"), "oms_returns"):
 		if not isinstance(return_order, dict):
 			continue
-		if _text(return_order, "return_type").upper() not in GOODS_RETURN_TYPES:
+		if text(return_order, "return_type").upper() not in GOODS_RETURN_TYPES:
 			continue
-		if _text(return_order, "return_status").upper() not in COMPLETED_RETURN_STATUSES:
+		if text(return_order, "return_status").upper() not in COMPLETED_RETURN_STATUSES:
 			continue
 		if return_order.get("can_buyer_keep_item") is True:
 			continue  # refunded, but the goods stay with the buyer
 		for index, item in enumerate(as_list(return_order.get("return_line_items"), "oms_returns return_line_items")):
 			if not isinstance(item, dict):
 				continue
-			item_id = _text(item, "order_line_item_id")
+			item_id = text(item, "order_line_item_id")
 			sku = sku_by_item.get(item_id) if item_id else None
 			if sku is None:
 				sku = next(
-					(key for key in (_text(item, "seller_sku", None), _text(item, "sku_id", None)) if key and key in qty_by_sku),
+					(key for key in (text(item, "seller_sku", None), text(item, "sku_id", None)) if key and key in qty_by_sku),
 					None,
 				)
 			if sku is None:
 				continue  # not a unit of this order
-			unit = item_id or f"{_text(return_order, 'return_id')}/{_text(item, 'return_line_item_id') or index}"
+			unit = item_id or f"{text(return_order, 'return_id')}/{text(item, 'return_line_item_id') or index}"
 			if unit in returned_items:
 				continue
 			returned_items.add(unit)
@@ -202,103 +203,102 @@ def order_from_tiktok(order: dict) -> ChannelOrder:
 	or cancelled are ignored too.
 	Raises InvalidOrder when the payload cannot be read as an order.
 	"""
-	order_id = tiktok_order_id(order)
-	if not order_id:
-		raise InvalidOrder("TikTok order has no id")
-	payment = as_object(order.get("payment"), f"TikTok order {order_id}: payment")
-	currency = parse_currency(payment.get("currency"), f"TikTok order {order_id}: payment.currency")
-	raw_lines = order.get("line_items")
-	if not isinstance(raw_lines, list):
-		raise InvalidOrder(f"TikTok order {order_id}: line_items must be a list")
+	return build_order(_TikTokOrder(order))
 
-	groups: OrderedDict[tuple[str, Decimal], dict] = OrderedDict()
-	sku_by_item: dict[str, str] = {}
-	packages: OrderedDict[str, Shipment] = OrderedDict()
-	for index, item in enumerate(raw_lines, 1):
-		if not isinstance(item, dict):
-			raise InvalidOrder(f"TikTok order {order_id}: line item {index} must be an object")
-		where = f"TikTok order {order_id} line item {index}"
-		sku = _text(item, "seller_sku", None) or _text(item, "sku_id", None)
-		unit_price = to_money(item.get("original_price") or item.get("sale_price"), currency, f"{where} original_price")
-		group = groups.setdefault(
-			(sku, unit_price),
-			{"qty": 0, "seller": Decimal(0), "platform": Decimal(0), "ids": [], "item": item},
-		)
-		group["qty"] += 1
-		group["seller"] += to_money(item.get("seller_discount"), currency, f"{where} seller_discount")
-		group["platform"] += to_money(item.get("platform_discount"), currency, f"{where} platform_discount")
-		if _text(item, "id"):
-			group["ids"].append(_text(item, "id"))
-			sku_by_item[_text(item, "id")] = sku
-		package_id = _text(item, "package_id")
-		if package_id:
-			shipment = packages.setdefault(
-				package_id,
-				Shipment(
-					package_id=package_id,
-					tracking_number=_text(item, "tracking_number") or _text(order, "tracking_number"),
-					carrier=_text(item, "shipping_provider_name") or _text(order, "shipping_provider"),
-				),
+
+class _TikTokOrder(MarketplaceOrder):
+	validates = False  # the caller validates (map_payload does); tests read totals that do not add up
+
+	def __init__(self, order: dict):
+		self.order = order
+		self.payment: dict = {}
+		self.sku_by_item: dict[str, str] = {}  # line item id -> SKU, for the returns
+		self.packages = Packages()
+		self.vouchers = Fees()
+
+	def head(self) -> OrderHead:
+		order_id = tiktok_order_id(self.order)
+		if not order_id:
+			raise InvalidOrder("TikTok order has no id")
+		self.payment = as_object(self.order.get("payment"), f"TikTok order {order_id}: payment")
+		currency = parse_currency(self.payment.get("currency"), f"TikTok order {order_id}: payment.currency")
+		if not isinstance(self.order.get("line_items"), list):
+			raise InvalidOrder(f"TikTok order {order_id}: line_items must be a list")
+		return OrderHead(order_id, currency, f"TikTok order {order_id}")
+
+	def lines(self, head: OrderHead) -> list[OrderLine]:
+		units = UnitLines()
+		for index, item in enumerate(self.order["line_items"], 1):
+			if not isinstance(item, dict):
+				raise InvalidOrder(f"{head.where}: line item {index} must be an object")
+			unit = head.within(f"line item {index}")
+			sku = text(item, "seller_sku", None) or text(item, "sku_id", None)
+			units.add(
+				sku,
+				unit.money(item.get("original_price") or item.get("sale_price"), "original_price"),
+				unit.money(item.get("seller_discount"), "seller_discount"),
+				unit.money(item.get("platform_discount"), "platform_discount"),
+				text(item, "id"),
+				listing_id=text(item, "sku_id"),
+				title=join_text(text(item, "product_name"), text(item, "sku_name"), sep=" - "),
 			)
-			shipment.lines[sku] = shipment.lines.get(sku, Decimal(0)) + 1
+			if text(item, "id"):
+				self.sku_by_item[text(item, "id")] = sku
+			if text(item, "package_id"):
+				self.packages.add(
+					text(item, "package_id"),
+					sku,
+					text(item, "tracking_number") or text(self.order, "tracking_number"),
+					text(item, "shipping_provider_name") or text(self.order, "shipping_provider"),
+				)
+		lines = units.lines()
+		# Whatever payment-level discount is not spread over the line items is an order voucher.
+		line_seller = sum((line.seller_discount for line in lines), Decimal(0))
+		line_platform = sum((line.platform_discount for line in lines), Decimal(0))
+		self.vouchers = Fees(
+			seller_voucher=max(head.money(self.payment.get("seller_discount"), "payment.seller_discount") - line_seller, Decimal(0)),
+			platform_voucher=max(
+				head.money(self.payment.get("platform_discount"), "payment.platform_discount") - line_platform, Decimal(0)
+			),
+		)
+		return lines
 
-	lines = []
-	for (sku, unit_price), group in groups.items():
-		item = group["item"]
-		title = parse_text(" - ".join(part for part in (_text(item, "product_name"), _text(item, "sku_name")) if part))
-		lines.append(
-			OrderLine(
-				sku=sku,
-				qty=Decimal(group["qty"]),
-				unit_price=unit_price,
-				seller_discount=group["seller"],
-				platform_discount=group["platform"],
-				external_line_id=",".join(group["ids"]),
-				listing_id=_text(item, "sku_id"),
-				title=title,
-			)
+	def address(self, head: OrderHead) -> Address | None:
+		return _address(self.order.get("recipient_address"))
+
+	def buyer(self, head: OrderHead, address: Address | None) -> Buyer:
+		return Buyer(
+			name=address.full_name if address else "",
+			phone=address.phone if address else None,
+			email=text(self.order, "buyer_email") or None,
+			platform_buyer_id=text(self.order, "user_id") or None,
 		)
 
-	# Whatever payment-level discount is not spread over the line items is an order voucher.
-	line_seller = sum((line.seller_discount for line in lines), Decimal(0))
-	line_platform = sum((line.platform_discount for line in lines), Decimal(0))
-	where = f"TikTok order {order_id} payment"
-	seller_voucher = max(to_money(payment.get("seller_discount"), currency, f"{where}.seller_discount") - line_seller, Decimal(0))
-	platform_voucher = max(
-		to_money(payment.get("platform_discount"), currency, f"{where}.platform_discount") - line_platform, Decimal(0)
-	)
+	def shipments(self, head: OrderHead) -> list[Shipment]:
+		return self.packages.shipments()
 
-	address = _address(order.get("recipient_address"))
-	total = payment.get("total_amount")
-	status = tiktok_status(order.get("status"))
-	returned_lines: dict[str, Decimal] = {}
-	if status in RETURNABLE_STATUSES and order.get("oms_returns"):
+	def status(self, head: OrderHead, lines: list[OrderLine]) -> tuple[OrderStatus, dict[str, Decimal]]:
+		status = tiktok_status(self.order.get("status"))
+		if status not in RETURNABLE_STATUSES or not self.order.get("oms_returns"):
+			return status, {}
 		qty_by_sku: dict[str, Decimal] = {}
 		for line in lines:
 			qty_by_sku[line.sku] = qty_by_sku.get(line.sku, Decimal(0)) + line.qty
-		returned_lines = _returned_lines(order, sku_by_item, qty_by_sku)
-		if returned_lines:
-			status = OrderStatus.RETURNED
-	return ChannelOrder(
-		external_order_id=order_id,
-		status=status,
-		lines=lines,
-		currency=currency,
-		buyer=Buyer(
-			name=address.full_name if address else "",
-			phone=address.phone if address else None,
-			email=_text(order, "buyer_email") or None,
-			platform_buyer_id=_text(order, "user_id") or None,
-		),
-		shipping_address=address,
-		shipping_fee=to_money(payment.get("shipping_fee"), currency, f"{where}.shipping_fee"),
-		seller_voucher=seller_voucher,
-		platform_voucher=platform_voucher,
-		payment_method=PaymentMethod.COD if order.get("is_cod") is True else PaymentMethod.PREPAID,
-		created_at=_timestamp(order.get("create_time"), f"TikTok order {order_id} create_time"),
-		updated_at=_timestamp(order.get("update_time"), f"TikTok order {order_id} update_time"),
-		shipments=list(packages.values()),
-		note=_text(order, "buyer_message", MAX_NOTE_LENGTH),
-		platform_total=None if total in (None, "") else to_money(total, currency, f"{where}.total_amount"),
-		returned_lines=returned_lines,
-	)
+		returned_lines = _returned_lines(self.order, self.sku_by_item, qty_by_sku)
+		return (OrderStatus.RETURNED if returned_lines else status), returned_lines
+
+	def fees(self, head: OrderHead) -> Fees:
+		shipping_fee = head.money(self.payment.get("shipping_fee"), "payment.shipping_fee")
+		return Fees(shipping_fee, self.vouchers.seller_voucher, self.vouchers.platform_voucher)
+
+	def details(self, head: OrderHead) -> Details:
+		return Details(
+			payment_method=PaymentMethod.COD if self.order.get("is_cod") is True else PaymentMethod.PREPAID,
+			created_at=parse_timestamp(self.order.get("create_time"), f"{head.where} create_time"),
+			updated_at=parse_timestamp(self.order.get("update_time"), f"{head.where} update_time"),
+			note=text(self.order, "buyer_message", MAX_NOTE_LENGTH),
+		)
+
+	def reconcile(self, head: OrderHead, order: ChannelOrder) -> None:
+		total = self.payment.get("total_amount")
+		order.platform_total = None if total in (None, "") else head.money(total, "payment.total_amount")
