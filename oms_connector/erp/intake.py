@@ -68,6 +68,8 @@ def receive_order(
 	if isinstance(payload, bytes):
 		payload = payload.decode("utf-8", errors="replace")
 	raw_text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, sort_keys=True)
+	# a lone surrogate (only an in-process str or dict can hold one) can't be stored in utf8mb4
+	raw_text = raw_text.encode("utf-8", errors="replace").decode("utf-8")
 	channel = channel or frappe.db.get_value("Sales Channel", sales_channel, ["platform", "company"], as_dict=True)
 	if not channel:
 		frappe.throw(f"Sales Channel {sales_channel} does not exist", frappe.DoesNotExistError)

@@ -350,34 +350,44 @@ def _push_listings_locked(channel_name: str, listing_names: list[str], trigger: 
 	}
 	started = time.perf_counter()
 	log = {"sales_channel": channel_name, "trigger": trigger, "started_at": now_datetime()}
-	by_update = {}
-	drift = []
+	sent, answers, drift, error = _send(channel_name, listings, due, updates, check_drift, connector_for)
+	result["drifted"] = len(drift)
+	if not sent and not drift:
+		return result
+	details = _record_answers(sent, answers, error, result)
+	_write_log(channel_name, log, result, started, drift, error, details)
+	return result
+
+
+def _send(channel_name, listings, due, updates, check_drift, connector_for):
+	"""Push what is due (and, reading back, what drifted). Returns (sent {listing: update},
+	{update: answer}, drift rows, error text); a failed call leaves every due listing unanswered."""
+	answers, drift = {}, []
 	try:
 		connector = (connector_for or _connector_for)(channel_name)
 		if check_drift:
 			drift = _drift(connector, updates)
-			result["drifted"] = len(drift)
 			drifted = {row["listing"] for row in drift}
 			due = [listing for listing in listings if listing in due or listing.name in drifted]  # put right
-		updates = {listing.name: updates[listing.name] for listing in due}
-		if updates:
-			for push in connector.push_stock(list(updates.values())):
-				by_update[push.update] = push
-		error = ""
+		sent = {listing.name: updates[listing.name] for listing in due}
+		if sent:
+			for push in connector.push_stock(list(sent.values())):
+				answers[push.update] = push
+		return sent, answers, drift, ""
 	except ConnectorError as exc:
-		updates = {listing.name: updates[listing.name] for listing in due}
 		error = f"{exc.__class__.__name__}: {exc}"
 	except Exception as exc:
 		frappe.log_error(title=f"OMS: stock push to {channel_name} failed")
-		updates = {listing.name: updates[listing.name] for listing in due}
 		error = f"{exc.__class__.__name__}: {exc}"
-	if not updates and not drift:
-		return result
+	return {listing.name: updates[listing.name] for listing in due}, answers, drift, error
 
+
+def _record_answers(sent: dict, answers: dict, error: str, result: dict) -> list[dict]:
+	"""Mark each listing Synced (with what the platform accepted) or Failed (with why)."""
 	now = now_datetime()
 	details = []
-	for name, update in updates.items():
-		push = by_update.get(update)
+	for name, update in sent.items():
+		push = answers.get(update)
 		ok = bool(push and push.ok)
 		message = (push.message if push else error) or ""
 		values = {"push_status": "Synced" if ok else "Failed", "push_error": "" if ok else message[:1000]}
@@ -388,7 +398,10 @@ def _push_listings_locked(channel_name: str, listing_names: list[str], trigger: 
 			result["failed"] += 1
 		frappe.db.set_value("Channel Listing", name, values, update_modified=False)
 		details.append({"listing": name, "sku": update.sku, "qty": update.qty, "ok": ok, "answer": message[:300]})
+	return details
 
+
+def _write_log(channel_name, log, result, started, drift, error, details) -> None:
 	log.update(
 		{
 			"status": "Success" if not result["failed"] else ("Partial" if result["pushed"] else "Failed"),
@@ -406,10 +419,9 @@ def _push_listings_locked(channel_name: str, listing_names: list[str], trigger: 
 	frappe.db.set_value(
 		"Sales Channel",
 		channel_name,
-		{"last_stock_sync": now, "stock_push_failures": result["failed"]},
+		{"last_stock_sync": now_datetime(), "stock_push_failures": result["failed"]},
 		update_modified=False,
 	)
-	return result
 
 
 def _drift(connector, updates: dict[str, StockUpdate]) -> list[dict]:

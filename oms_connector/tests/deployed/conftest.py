@@ -31,6 +31,7 @@ def site():
 @pytest.fixture(scope="session")
 def app(site):
 	"""One app server: gunicorn with 2 workers and one RQ worker."""
+	stack.forget_other_sites_jobs()
 	server = stack.AppServer("a").start(workers=1)
 	try:
 		yield server

@@ -60,6 +60,20 @@ def make_fresh_site() -> None:
 	bench("--site", SITE, "enable-scheduler")
 
 
+def forget_other_sites_jobs() -> int:
+	"""Delete queued jobs of other sites (tier 2 leaves its site's jobs queued, as no worker runs
+	there): RQ queues are bench-wide, and this suite's workers must serve this site alone."""
+	from frappe.utils.background_jobs import get_queue
+
+	deleted = 0
+	for name in QUEUES.split(","):
+		for job in get_queue(name).jobs:
+			if (job.kwargs or {}).get("site") != SITE:
+				job.delete()
+				deleted += 1
+	return deleted
+
+
 def drop_site() -> None:
 	bench("drop-site", SITE, "--force", "--no-backup", "--db-root-username", "root", "--db-root-password", DB_ROOT_PASSWORD)
 
