@@ -122,6 +122,18 @@ class ShipmentInfo:
 	label_url: str = ""
 
 
+DEFAULT_TIMEOUT = 30.0  # seconds one platform request may take before it is retried
+
+
+def request_timeout(settings: dict) -> float:
+	"""The channel's "timeout_seconds" platform setting, kept within 1-120 s."""
+	try:
+		value = float(settings.get("timeout_seconds") or DEFAULT_TIMEOUT)
+	except (TypeError, ValueError):
+		return DEFAULT_TIMEOUT
+	return min(max(value, 1.0), 120.0) if value == value else DEFAULT_TIMEOUT
+
+
 class MarketplaceConnector(abc.ABC):
 	platform: ClassVar[str]
 	stock_batch_limit: ClassVar[int]
@@ -130,7 +142,7 @@ class MarketplaceConnector(abc.ABC):
 		from .http import PlatformHTTP
 
 		self.config = config
-		self.http = http or PlatformHTTP()
+		self.http = http or PlatformHTTP(timeout=request_timeout(config.extra))
 
 	# --- authorization -------------------------------------------------------------------
 	@abc.abstractmethod

@@ -72,8 +72,8 @@ def _flush_marks() -> None:
 	"""After the commit of the user's own document: a failure here must not fail their request.
 	The hourly reconciliation pushes whatever a lost mark left behind."""
 	pairs = frappe.local.flags.pop("oms_stock_pairs", None)
-	if not pairs or not frappe.db.get_single_value("OMS Settings", "stock_sync_enabled"):
-		return
+	if not pairs or not frappe.db.get_single_value("OMS Settings", "stock_sync_enabled") or not _anyone_waiting():
+		return  # no channel to tell and no order waiting for stock: no job to keep a worker busy
 	try:
 		queue_pairs(pairs)
 	except Exception:
@@ -91,6 +91,13 @@ def queue_pairs(pairs) -> None:
 	# the flag expires so a job lost from the queue stalls pushes for seconds, not for good
 	if jobs.claim_queue_slot(QUEUED_KEY, 30):
 		jobs.enqueue_safely("oms_connector.erp.stock_sync.push_pending_changes", queue="short")
+
+
+def _anyone_waiting() -> bool:
+	"""A channel whose stock is pushed, or an order held for stock."""
+	return bool(stock_channels()) or bool(
+		frappe.db.exists("Channel Order Problem", {"problem": "Out of Stock", "parenttype": "Channel Order"})
+	)
 
 
 def on_stock_ledger_entry(doc, method=None) -> None:
@@ -117,15 +124,17 @@ def on_transaction(doc, method=None) -> None:
 @jobs.as_job_user
 def push_pending_changes() -> None:
 	cache = frappe.cache()
-	jobs.release_queue_slot(QUEUED_KEY)  # marks from now on queue another job
 	key = cache.make_key(PENDING_KEY)
 	first = min((float(v) for v in (cache.hvals(key) or [])), default=None)
 	if first is None:
+		jobs.release_queue_slot(QUEUED_KEY)
 		return
 	debounce = flt(frappe.db.get_single_value("OMS Settings", "stock_sync_debounce_seconds"))
 	wait = first + debounce - time.time()
 	if wait > 0:
 		time.sleep(min(wait, debounce))
+	# marks made while this job waited join the batch below; those from now on queue another job
+	jobs.release_queue_slot(QUEUED_KEY)
 	pipe = cache.pipeline(transaction=True)
 	pipe.hkeys(key)
 	pipe.delete(key)

@@ -719,3 +719,14 @@ def test_mapper_refuses_what_it_cannot_read():
 	detail["item_list"][0]["model_quantity_purchased"] = 0
 	with pytest.raises(InvalidOrder, match="quantity 0"):
 		order_from_shopee(detail)
+
+
+def test_request_timeout_comes_from_the_channel_settings_within_bounds():
+	from oms_connector.connectors.base import request_timeout
+
+	assert request_timeout({}) == 30.0
+	assert request_timeout({"timeout_seconds": 5}) == 5.0
+	assert request_timeout({"timeout_seconds": 0.01}) == 1.0
+	assert request_timeout({"timeout_seconds": 10_000}) == 120.0
+	assert request_timeout({"timeout_seconds": "soon"}) == 30.0
+	assert request_timeout({"timeout_seconds": float("nan")}) == 30.0

@@ -125,7 +125,8 @@ class FakeShopee(LocalServer):
 			self.expired_error = error
 
 	def fail(self, path: str, kind: str, times: int = 1, message: str = "") -> None:
-		"""Queue `times` failures on path: "429", "500".."599", or a Shopee error code (HTTP 200)."""
+		"""Queue `times` failures on path: "429", "500".."599", "sleep:<seconds>" (answers that late),
+		or a Shopee error code (HTTP 200)."""
 		self._faults.setdefault(path, []).extend([(kind, message)] * times)
 
 	def add_order(self, detail: dict) -> None:
@@ -183,6 +184,9 @@ class FakeShopee(LocalServer):
 		faults = self._faults.get(path)
 		if faults:
 			kind, message = faults.pop(0)
+			if kind.startswith("sleep:"):  # answer too late: the client has timed out by then
+				time.sleep(float(kind.partition(":")[2]))
+				return 504, {}, {"error": "error_server", "message": "late", "request_id": request_id}
 			if kind.isdigit():
 				return int(kind), {}, {"error": "error_server", "message": message or "gateway trouble", "request_id": request_id}
 			return 200, {}, {"error": kind, "message": message or "Our system is busy, please try later.", "request_id": request_id}

@@ -78,14 +78,14 @@ def order_row(name: str):
 	)
 
 
-def settled(name: str, *statuses: str):
+def settled(name: str, *statuses: str, timeout: float = 90):
 	"""The order once processed into one of `statuses` with nothing left to do."""
 
 	def check():
 		row = order_row(name)
 		return row if row and not row.needs_processing and row.status in statuses else None
 
-	return wait_for(f"{name} to reach {statuses}", check)
+	return wait_for(f"{name} to reach {statuses}", check, timeout=timeout)
 
 
 def linked(doctype: str, channel_order: str, **filters) -> list:

@@ -38,6 +38,7 @@ def platforms(app):
 	stock_up()
 	fakes = {"shopee": FakeShopee().start(), "lazada": FakeLazada().start(), "tiktok": FakeTikTokShop().start()}
 	shopee_channel(SHOPEE, fakes["shopee"])
+	frappe.db.set_value("Sales Channel", SHOPEE, "platform_settings", json.dumps({"timeout_seconds": 1}))
 	give_tokens(SHOPEE, *fakes["shopee"].issue_tokens())
 	ensure_listing(SHOPEE, "SP-TSHIRT-M", "OMS-TSHIRT")
 	fx.ensure_lazada_channel(LAZADA, fakes["lazada"])
@@ -148,16 +149,25 @@ def test_tiktok_push_is_fetched_by_the_worker(app, platforms, http):
 	assert post_push(http, app, TIKTOK, forged, headers).status_code == 401
 
 
-def test_platform_failing_while_reading_a_pushed_order(app, platforms, http):
-	"""429, then 500, then a timeout from the platform: the order stays marked with the reason,
-	and is read once the platform answers again."""
+def test_platform_failing_while_reading_a_pushed_order(app, platforms, http, scheduler):
+	"""The platform times out three times, then answers 503 three times: more than the
+	connector's five tries. The order stays marked with the reason on it; the minute sweeper
+	queues another read, and the order is made once the platform answers."""
 	shopee = platforms["shopee"]
 	order_sn = f"SP{new_number(12)}"
 	shopee.add_order(shopee_order(order_sn))
-	shopee.fail(SHOPEE_DETAIL, "429", times=1)
-	shopee.fail(SHOPEE_DETAIL, "500", times=1)
+	shopee.fail(SHOPEE_DETAIL, "sleep:2", times=3)  # the channel's timeout is 1 s
+	shopee.fail(SHOPEE_DETAIL, "503", times=3)
 	body = shopee_push(shopee, order_sn)
 	response = post_push(http, app, SHOPEE, body, {"Authorization": shopee.push_authorization(marketplace_url(SHOPEE), body)})
 	assert response.status_code == 200
 	name = f"{SHOPEE}:{order_sn}"
-	settled(name, "Ordered")  # the connector's own backoff rides out short failures
+	failed = wait_for("the reason", lambda: (row := order_of(name)) and row.needs_fetch and row.error and row)
+	assert "platform" in failed.error.lower() and failed.status == "Received"
+	row = settled(name, "Ordered", timeout=150)  # the sweeper runs once a minute
+	assert frappe.db.count("Sales Order", {"oms_channel_order": name}) == 1
+	assert not row.needs_fetch
+
+
+def order_of(name: str):
+	return frappe.db.get_value("Channel Order", name, ["needs_fetch", "error", "status"], as_dict=True)

@@ -135,36 +135,21 @@ def worker(name: str, queues: str = QUEUES) -> Process:
 	return Process(name, [PYTHON, "-m", "frappe.utils.bench_helper", "frappe", "worker", "--queue", queues])
 
 
-SCHEDULER_TICK = 5  # seconds between the scheduler's looks at what is due (Frappe's default: 60)
+SCHEDULER_TICK = 5  # seconds between looks at what is due (Frappe's default tick: 60)
+# Frappe's own scheduler loop (frappe.utils.scheduler.start_scheduler) for this site alone: the
+# bench's other sites (test_site, with tier 2's leftovers) must not load this suite's worker.
+SCHEDULER_LOOP = """
+import sys, time
+from frappe.utils.scheduler import enqueue_events_for_site
+site, tick = sys.argv[1], float(sys.argv[2])
+while True:
+    time.sleep(tick)
+    enqueue_events_for_site(site=site)
+"""
 
 
-class Scheduler(Process):
-	"""`bench schedule`, ticking every SCHEDULER_TICK s while it runs (the tick is a bench-wide
-	setting, put back when it stops)."""
-
-	def start(self) -> "Scheduler":
-		self._previous = _set_common_config("scheduler_tick_interval", SCHEDULER_TICK)
-		return super().start()
-
-	def stop(self, sig: int = signal.SIGTERM, wait: float = 15) -> None:
-		super().stop(sig, wait)
-		_set_common_config("scheduler_tick_interval", self._previous)
-
-
-def scheduler() -> Scheduler:
-	return Scheduler("scheduler", [PYTHON, "-m", "frappe.utils.bench_helper", "frappe", "schedule"])
-
-
-def _set_common_config(key: str, value):
-	path = SITES / "common_site_config.json"
-	config = json.loads(path.read_text())
-	previous = config.get(key)
-	if value is None:
-		config.pop(key, None)
-	else:
-		config[key] = value
-	path.write_text(json.dumps(config, indent=1, sort_keys=True))
-	return previous
+def scheduler() -> Process:
+	return Process("scheduler", [PYTHON, "-c", SCHEDULER_LOOP, SITE, str(SCHEDULER_TICK)])
 
 
 @dataclass
