@@ -376,7 +376,7 @@ def mark_for_fetch(channel_name: str, order_id: str, push_text: str) -> str:
 def request_fetch(force: bool = False) -> None:
 	"""Make sure a job reading pushed orders waits in the queue (`force`: as request_drain)."""
 	if jobs.claim_queue_slot(FETCH_SLOT, FETCH_SLOT_SECONDS) or force:
-		jobs.enqueue_safely(FETCH_JOB, queue="default", timeout=FETCH_SECONDS + 120)
+		jobs.enqueue_safely(FETCH_JOB, queue="short", timeout=FETCH_SECONDS + 120)  # intake, with the drain
 
 
 @jobs.as_job_user

@@ -90,7 +90,8 @@ def queue_pairs(pairs) -> None:
 	pipe.execute()
 	# the flag expires so a job lost from the queue stalls pushes for seconds, not for good
 	if jobs.claim_queue_slot(QUEUED_KEY, 30):
-		jobs.enqueue_safely("oms_connector.erp.stock_sync.push_pending_changes", queue="short")
+		# its own queue: a slow platform must not hold up the order intake on "short"
+		jobs.enqueue_safely("oms_connector.erp.stock_sync.push_pending_changes", queue="default")
 
 
 def _anyone_waiting() -> bool:

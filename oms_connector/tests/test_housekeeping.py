@@ -92,3 +92,11 @@ class TestJobsAsDeployed(FrappeTestCase):
 			frappe.db.commit()  # runs the after-commit hook that queues the push: it must not raise
 		frappe.db.rollback()
 		self.assertEqual(fx.actual_qty("OMS-CAP", basics["warehouses"][0]), before + 3)
+
+
+class TestChannelNameLength(FrappeTestCase):
+	def test_a_channel_name_too_long_for_its_order_names_is_refused(self):
+		name = "OMS " + "x" * 36  # 40 characters: "<name>:<100-character id>" would pass 140
+		with self.assertRaises(frappe.ValidationError):
+			fx.ensure_channel(name)
+		self.assertFalse(frappe.db.exists("Sales Channel", name))

@@ -30,9 +30,9 @@ def site():
 
 @pytest.fixture(scope="session")
 def app(site):
-	"""One app server: gunicorn with 2 workers and one RQ worker."""
+	"""One app server: gunicorn with 2 workers and an RQ worker per queue."""
 	stack.forget_other_sites_jobs()
-	server = stack.AppServer("a").start(workers=1)
+	server = stack.AppServer("a").start()
 	try:
 		yield server
 	finally:
@@ -42,7 +42,7 @@ def app(site):
 @pytest.fixture(scope="session")
 def second_app(app):
 	"""A second, independent gunicorn + worker set on the same site, as a second machine."""
-	server = stack.AppServer("b").start(workers=1)
+	server = stack.AppServer("b").start()
 	try:
 		yield server
 	finally:

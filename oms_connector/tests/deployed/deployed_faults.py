@@ -57,8 +57,9 @@ def all_ordered(names: list[str], status: str = "Ordered", timeout: float = SWEE
 	return rows
 
 
-def replace_worker(server, index: int = 0) -> None:
-	server.workers[index] = stack.worker(f"worker-{server.label}-{index}-{run_id()}").start()
+def replace_workers(server) -> None:
+	server.stop_workers()
+	server.start_workers()
 
 
 def test_worker_killed_mid_processing(channel):
@@ -67,29 +68,29 @@ def test_worker_killed_mid_processing(channel):
 	post_all(channel, [fx.canonical_order(order_id) for order_id in ids])
 	names = [f"{WEB}:{order_id}" for order_id in ids]
 	wait_for("the drain to be under way", lambda: frappe.db.count("Channel Order", {"name": ("in", names), "status": "Ordered"}) >= 2)
-	channel.workers[0].kill()  # worker and work-horse, mid-order: its transaction dies with it
+	channel.stop_workers(kill=True)  # workers and work-horses, mid-order: the transaction dies with them
 	time.sleep(1)
-	replace_worker(channel)
+	replace_workers(channel)
 	all_ordered(names)
 
 
 def test_job_deleted_from_the_queue(channel):
-	channel.workers[0].stop()
+	channel.stop_workers()
 	run = run_id()
 	ids = [f"DLOST-{run}-{n}" for n in range(5)]
 	post_all(channel, [fx.canonical_order(order_id) for order_id in ids])
 	get_queue("short").empty()  # the queued drain is gone
-	replace_worker(channel)
+	replace_workers(channel)
 	all_ordered([f"{WEB}:{order_id}" for order_id in ids])
 
 
 def test_queue_redis_restarted_with_jobs_queued(channel):
-	channel.workers[0].stop()
+	channel.stop_workers()
 	run = run_id()
 	ids = [f"DREDIS-{run}-{n}" for n in range(5)]
 	post_all(channel, [fx.canonical_order(order_id) for order_id in ids])
 	stack.restart_redis_queue(keep_data=False)
-	replace_worker(channel)
+	replace_workers(channel)
 	all_ordered([f"{WEB}:{order_id}" for order_id in ids])
 
 

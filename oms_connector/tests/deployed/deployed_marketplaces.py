@@ -38,10 +38,11 @@ def platforms(app):
 	stock_up()
 	fakes = {"shopee": FakeShopee().start(), "lazada": FakeLazada().start(), "tiktok": FakeTikTokShop().start()}
 	shopee_channel(SHOPEE, fakes["shopee"])
-	frappe.db.set_value("Sales Channel", SHOPEE, "platform_settings", json.dumps({"timeout_seconds": 1}))
+	# orders only: these stand-ins hold no catalogue to push stock to
+	frappe.db.set_value("Sales Channel", SHOPEE, {"platform_settings": json.dumps({"timeout_seconds": 1}), "sync_stock": 0})
 	give_tokens(SHOPEE, *fakes["shopee"].issue_tokens())
 	ensure_listing(SHOPEE, "SP-TSHIRT-M", "OMS-TSHIRT")
-	fx.ensure_lazada_channel(LAZADA, fakes["lazada"])
+	fx.ensure_lazada_channel(LAZADA, fakes["lazada"], sync_stock=0)
 	ensure_listing(LAZADA, "LZ-TSHIRT", "OMS-TSHIRT")
 	fx.ensure_channel(
 		TIKTOK,
@@ -52,6 +53,7 @@ def platforms(app):
 		app_secret=fakes["tiktok"].app_secret,
 		shop_id=fakes["tiktok"].shop_id,
 		platform_settings=json.dumps({"service_id": "7431458374265161478"}),
+		sync_stock=0,
 	)
 	give_tokens(TIKTOK, "TTP_access_1", "TTP_refresh_1", expires_in=timedelta(days=7))
 	ensure_listing(TIKTOK, "TT-TSHIRT", "OMS-TSHIRT")

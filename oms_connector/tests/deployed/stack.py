@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,11 +166,21 @@ class AppServer:
 	def url(self) -> str:
 		return f"http://127.0.0.1:{self.port}"
 
-	def start(self, workers: int = 1) -> "AppServer":
+	def start(self, workers: bool = True) -> "AppServer":
 		self.web = gunicorn(self.port, f"gunicorn-{self.label}").start()
-		self.workers = [worker(f"worker-{self.label}-{n}").start() for n in range(workers)]
+		if workers:
+			self.start_workers()
 		wait_until_serving(self.url)
 		return self
+
+	def start_workers(self) -> None:
+		"""One RQ worker per queue, as bench's production setup runs them."""
+		tag = uuid.uuid4().hex[:6]
+		self.workers = [worker(f"worker-{self.label}-{queue}-{tag}", queue).start() for queue in QUEUES.split(",")]
+
+	def stop_workers(self, kill: bool = False) -> None:
+		for process in self.workers:
+			process.kill() if kill else process.stop()
 
 	def stop(self) -> None:
 		for process in [self.web, *self.workers]:
@@ -204,14 +215,26 @@ def redis_queue_port() -> int:
 def restart_redis_queue(keep_data: bool = False) -> None:
 	"""Stop the queue Redis (dropping what it held unless keep_data) and start it again."""
 	port = redis_queue_port()
+	dump = _redis_dump_file(port)
 	subprocess.run(["redis-cli", "-p", str(port), "shutdown", "save" if keep_data else "nosave"], capture_output=True)
 	for _ in range(50):
 		if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode != 0:
 			break
 		time.sleep(0.1)
+	if not keep_data and dump and dump.exists():
+		dump.unlink()  # an older snapshot would bring back jobs of its own
 	subprocess.run(["redis-server", str(BENCH / "config" / "redis_queue.conf"), "--daemonize", "yes"], cwd=BENCH / "config", check=True)
 	for _ in range(100):
 		if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() == "PONG":
 			return
 		time.sleep(0.1)
 	raise RuntimeError("the queue Redis did not come back")
+
+
+def _redis_dump_file(port: int) -> Path | None:
+	def config(name: str) -> str:
+		out = subprocess.run(["redis-cli", "-p", str(port), "config", "get", name], capture_output=True, text=True).stdout.split()
+		return out[1] if len(out) > 1 else ""
+
+	folder, name = config("dir"), config("dbfilename")
+	return Path(folder) / name if folder and name else None

@@ -2,9 +2,18 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from oms_connector.domain.limits import MAX_ORDER_ID_LENGTH
+
+# a Channel Order is named "<channel>:<order id>" and Frappe's names hold 140 characters
+MAX_CHANNEL_NAME_LENGTH = 140 - 1 - MAX_ORDER_ID_LENGTH
+
 
 class SalesChannel(Document):
 	def validate(self):
+		if len(self.channel_name or "") > MAX_CHANNEL_NAME_LENGTH:
+			frappe.throw(
+				_("Channel Name may be at most {0} characters: orders are named after it").format(MAX_CHANNEL_NAME_LENGTH)
+			)
 		for row in self.warehouses:
 			company = frappe.get_cached_value("Warehouse", row.warehouse, "company")
 			if company != self.company:
