@@ -75,11 +75,11 @@ def main():
 	# --- 1. latency through a real worker ----------------------------------------------------
 	from frappe.utils.background_jobs import get_queue
 
-	backlog = len(get_queue("short"))
+	backlog = len(get_queue("default"))
 	if backlog:
-		print(f"warning: {backlog} jobs already wait in the short queue; latencies include working through them")
+		print(f"warning: {backlog} jobs already wait in the default queue; latencies include working through them")
 	worker = subprocess.Popen(
-		["bench", "worker", "--queue", "short"], cwd=args.bench, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+		["bench", "worker", "--queue", "default"], cwd=args.bench, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
 	)
 	time.sleep(3)
 	latencies = []
