@@ -20,6 +20,7 @@ step raises InvalidOrder or nothing. Pure Python, no frappe.
 
 from __future__ import annotations
 
+import abc
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -71,16 +72,16 @@ class Details:
 	note: str = ""
 
 
-class MarketplaceOrder:
+class MarketplaceOrder(abc.ABC):
 	"""One payload being mapped: build_order calls these steps in turn (see the module doc)."""
 
 	validates = True  # build_order validates the order (TikTok's mapper leaves that to the caller)
 
-	def head(self) -> OrderHead:
-		raise NotImplementedError
+	@abc.abstractmethod
+	def head(self) -> OrderHead: ...
 
-	def lines(self, head: OrderHead) -> list[OrderLine]:
-		raise NotImplementedError
+	@abc.abstractmethod
+	def lines(self, head: OrderHead) -> list[OrderLine]: ...
 
 	def address(self, head: OrderHead) -> Address | None:
 		return None
