@@ -32,21 +32,15 @@ def site():
 def app(site):
 	"""One app server: gunicorn with 2 workers and an RQ worker per queue."""
 	stack.forget_other_sites_jobs()
-	server = stack.AppServer("a").start()
-	try:
+	with stack.AppServer("a") as server:
 		yield server
-	finally:
-		server.stop()
 
 
 @pytest.fixture(scope="session")
 def second_app(app):
 	"""A second, independent gunicorn + worker set on the same site, as a second machine."""
-	server = stack.AppServer("b").start()
-	try:
+	with stack.AppServer("b") as server:
 		yield server
-	finally:
-		server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -75,10 +75,6 @@ def forget_other_sites_jobs() -> int:
 	return deleted
 
 
-def drop_site() -> None:
-	bench("drop-site", SITE, "--force", "--no-backup", "--db-root-username", "root", "--db-root-password", DB_ROOT_PASSWORD)
-
-
 @dataclass
 class Process:
 	name: str
@@ -186,6 +182,12 @@ class AppServer:
 		for process in [self.web, *self.workers]:
 			if process:
 				process.stop()
+
+	def __enter__(self) -> "AppServer":
+		return self.start()
+
+	def __exit__(self, *exc) -> None:
+		self.stop()
 
 
 def session() -> requests.Session:
