@@ -41,7 +41,7 @@ def main():
 	frappe.set_user("Administrator")
 	from oms_connector.erp import stock_sync
 	from oms_connector.tests import fixtures as fx
-	from oms_connector.tests.platform_fakes import FakeLazada
+	from oms_connector.sandbox import FakeLazada
 
 	fakes = [FakeLazada().start() for _ in range(3)]
 	arrivals: list[tuple[float, dict]] = []

@@ -15,7 +15,7 @@ from frappe.utils.background_jobs import get_job
 from oms_connector.api import stock as stock_api
 from oms_connector.erp import stock_sync
 from oms_connector.tests import fixtures as fx
-from oms_connector.tests.platform_fakes import FakeLazada
+from oms_connector.sandbox import FakeLazada
 
 CHANNEL = "OMS Test Housekeeping"
 LAZADA = "OMS Test Housekeeping Lazada"

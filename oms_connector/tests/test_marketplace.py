@@ -25,7 +25,7 @@ from oms_connector.erp import intake, marketplace
 from oms_connector.tests import fixtures as fx
 from oms_connector.tests.concurrency import run_workers
 
-from oms_connector.tests.platform_fakes import FakeLazada, FakeShopee, FakeTikTokShop
+from oms_connector.sandbox import FakeLazada, FakeShopee, FakeTikTokShop
 
 SHOPEE = "OMS Test Shopee"
 LAZADA = "OMS Test Lazada"

@@ -9,7 +9,7 @@ from frappe.tests.utils import FrappeTestCase
 
 from oms_connector.erp import intake, stock_sync
 from oms_connector.tests import fixtures as fx
-from oms_connector.tests.platform_fakes import FakeLazada
+from oms_connector.sandbox import FakeLazada
 
 LAZADA = "OMS Test Lazada Stock"
 WEB = "OMS Test Web"

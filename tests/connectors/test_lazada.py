@@ -1,4 +1,4 @@
-"""The Lazada connector driven end to end against tests/fakes/lazada_server.py."""
+"""The Lazada connector driven end to end against oms_connector/sandbox/lazada_server.py."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from oms_connector.connectors.base import (
 from oms_connector.connectors.http import PlatformHTTP
 from oms_connector.connectors.lazada import STATUS_MAP, LazadaConnector, classify_error, order_from_lazada, sign
 from oms_connector.domain.order import InvalidOrder, OrderStatus, PaymentMethod
-from tests.fakes.lazada_server import FakeLazada, lazada_sign
+from oms_connector.sandbox.lazada_server import FakeLazada, lazada_sign
 
 VN = timezone(timedelta(hours=7))
 GET_ORDERS = "/orders/get"

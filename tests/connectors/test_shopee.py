@@ -1,4 +1,4 @@
-"""The Shopee connector driven end to end against tests/fakes/shopee_server.py."""
+"""The Shopee connector driven end to end against oms_connector/sandbox/shopee_server.py."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from oms_connector.connectors.http import PlatformHTTP
 from oms_connector.connectors.shopee import STATUS_MAP, ShopeeConnector, base_string, order_from_shopee, sign
 from oms_connector.connectors.shopee.client import classify_error
 from oms_connector.domain.order import InvalidOrder, OrderStatus, PaymentMethod
-from tests.fakes.shopee_server import FakeShopee
+from oms_connector.sandbox.shopee_server import FakeShopee
 
 PARTNER_ID = 2001887
 PARTNER_KEY = "fake-partner-key-0123456789abcdef"

@@ -20,7 +20,7 @@ from oms_connector.connectors.base import (
 from oms_connector.connectors.http import PlatformHTTP
 from oms_connector.connectors.tiktok import TikTokConnector, order_from_tiktok, sign_request, webhook_signature
 from oms_connector.domain.order import InvalidOrder, OrderStatus, PaymentMethod
-from tests.fakes.tiktok_server import FakeTikTokShop, expected_sign
+from oms_connector.sandbox.tiktok_server import FakeTikTokShop, expected_sign
 
 T0 = 1_718_000_000  # a fixed "now" for order timestamps; request timestamps use the real clock
 

@@ -14,7 +14,7 @@ import pytest
 from oms_connector.tests import fixtures as fx
 from oms_connector.tests.deployed import stack
 from oms_connector.tests.deployed.client import marketplace_url, post_push, settled, stock_up, wait_for
-from oms_connector.tests.platform_fakes import FakeLazada, FakeShopee, FakeTikTokShop
+from oms_connector.sandbox import FakeLazada, FakeShopee, FakeTikTokShop
 from oms_connector.tests.test_marketplace import (
 	VN,
 	ensure_listing,
