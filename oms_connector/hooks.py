@@ -15,6 +15,10 @@ _RESERVING = {
 	"on_change": "oms_connector.erp.stock_sync.on_transaction",
 	"on_cancel": "oms_connector.erp.stock_sync.on_transaction",
 }
+_LINK = "oms_connector.erp.document_hooks.link_channel_order"
+_FOLLOW = "oms_connector.erp.document_hooks.follow_document"
+# A document staff make by hand from a channel order's documents joins that order.
+_FOLLOWED = {"validate": _LINK, "on_submit": _FOLLOW, "on_cancel": _FOLLOW}
 # Anything that moves actual or reserved stock marks its (item, warehouse) pairs for a push.
 doc_events = {
 	"Stock Ledger Entry": {
@@ -22,9 +26,12 @@ doc_events = {
 		"on_cancel": "oms_connector.erp.stock_sync.on_stock_ledger_entry",
 	},
 	"Bin": {"on_change": "oms_connector.erp.stock_sync.on_transaction"},
-	"Sales Order": _RESERVING,
+	"Sales Order": {**_RESERVING, "on_cancel": [_RESERVING["on_cancel"], _FOLLOW]},
 	"Stock Reservation Entry": _RESERVING,
 	"Work Order": _RESERVING,
+	"Delivery Note": _FOLLOWED,
+	"Sales Invoice": _FOLLOWED,
+	"Payment Entry": _FOLLOWED,
 }
 
 # Log Settings clears these after the given days (changeable there). Channel Order Events are
@@ -47,3 +54,9 @@ scheduler_events = {
 	# read each platform's stock back, list the drift and put it right
 	"daily_long": ["oms_connector.erp.stock_sync.check_drift_all_channels"],
 }
+
+# The app's own roles (permissions are on each doctype): OMS Manager sets channels and rules up,
+# OMS User works the orders, Warehouse User ships them. Pair them with ERPNext's Sales User /
+# Stock User for the ERPNext documents they open.
+OMS_ROLES = ["OMS Manager", "OMS User", "Warehouse User"]
+fixtures = [{"dt": "Role", "filters": [["name", "in", OMS_ROLES]]}]

@@ -7,7 +7,7 @@ import json
 import frappe
 from frappe import _
 
-from oms_connector.erp import intake, stock_check
+from oms_connector.erp import desk_orders, intake, stock_check
 
 INLINE_RETRY_LIMIT = 5  # more than this goes to the background so the desk stays responsive
 
@@ -33,17 +33,33 @@ def create_manual_order(sales_channel: str, order: str | dict) -> str:
 	platform = frappe.db.get_value("Sales Channel", sales_channel, "platform")
 	if platform != "Store/Phone":
 		frappe.throw(_("Orders can only be entered by hand on a Store/Phone channel"))
-	payload = json.loads(order) if isinstance(order, str) else order
-	if not payload.get("order_id"):
-		payload["order_id"] = frappe.generate_hash(length=10).upper()
-	payload.setdefault("created_at", frappe.utils.now_datetime().isoformat())
-	return intake.receive_order(sales_channel, payload, source="Desk", process=True)
+	payload = desk_orders.canonical_order(json.loads(order) if isinstance(order, str) else order)
+	return intake.receive_order(sales_channel, payload, source=intake.DESK_SOURCE, process=True)
+
+
+@frappe.whitelist()
+def quote_manual_order(sales_channel: str, lines: str | list, shipping_fee: float = 0, discount: float = 0) -> dict:
+	"""Prices and total of an order being typed in, as the Sales Order will have them."""
+	frappe.has_permission("Channel Order", "create", throw=True)
+	frappe.has_permission("Sales Channel", "read", doc=sales_channel, throw=True)
+	return desk_orders.quote(sales_channel, json.loads(lines) if isinstance(lines, str) else lines, shipping_fee, discount)
+
+
+@frappe.whitelist(methods=["POST"])
+def mark_progress(name: str, progress: str, tracking_number: str | None = None) -> str:
+	"""A store/phone or file order was shipped, or delivered / picked up: its documents follow."""
+	frappe.has_permission("Channel Order", "write", doc=name, throw=True)
+	frappe.has_permission("Delivery Note", "create", throw=True)
+	if progress not in intake.DESK_PROGRESS:
+		frappe.throw(_("Unknown progress {0}").format(progress))
+	return intake.record_desk_progress(name, progress, tracking_number)
 
 
 @frappe.whitelist()
 def stock_warnings(sales_channel: str, lines: str | list) -> list[str]:
 	"""Lines asking for more than the channel's warehouses have available, said plainly."""
 	frappe.has_permission("Channel Order", "create", throw=True)
+	frappe.has_permission("Sales Channel", "read", doc=sales_channel, throw=True)
 	if isinstance(lines, str):
 		lines = json.loads(lines)
 	return stock_check.shortfalls(sales_channel, lines)

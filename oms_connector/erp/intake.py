@@ -40,6 +40,15 @@ DRAIN_BATCH = 20
 TRANSIENT_RETRIES = 5
 DEFERRED = "Deferred"
 PUSH_SOURCE = "Push"  # a marketplace push kept as it came: names the order, is not the order
+DESK_SOURCE = "Desk"
+# set while the intake makes an order's documents: their submit hooks need not queue it again
+MAKING_DOCUMENTS = "oms_making_documents"
+# store/phone and file orders have no platform to report progress: staff report it in the desk
+DESK_TRACKED_PLATFORMS = ("Store/Phone", "File Import")
+DESK_PROGRESS = {
+	"shipped": ("Ordered",),
+	"delivered": ("Ordered", "Shipped"),  # from Ordered: handed over at the store (picked up)
+}
 
 
 class HoldOrder(Exception):
@@ -328,6 +337,27 @@ def _lock_and_process(name: str, reroute: bool) -> str:
 
 
 def _process_locked(name: str, reroute: bool) -> str:
+	with _making_documents():
+		return _process_order_documents(name, reroute)
+
+
+@contextmanager
+def _making_documents():
+	"""While the intake makes documents. ERPNext adds an Item Price for every rate missing from
+	the price list when Stock Settings ask it to; a platform's price or a shipping fee is not the
+	seller's list price, so that is off here (for this process only: the cached settings)."""
+	settings = frappe.get_cached_doc("Stock Settings")
+	auto_insert = settings.auto_insert_price_list_rate_if_missing
+	settings.auto_insert_price_list_rate_if_missing = 0
+	frappe.flags[MAKING_DOCUMENTS] = True
+	try:
+		yield
+	finally:
+		frappe.flags[MAKING_DOCUMENTS] = False
+		settings.auto_insert_price_list_rate_if_missing = auto_insert
+
+
+def _process_order_documents(name: str, reroute: bool) -> str:
 	doc = frappe.get_doc("Channel Order", name)
 	channel = frappe.get_doc("Sales Channel", doc.sales_channel)
 	frappe.db.savepoint("oms_process")
@@ -385,6 +415,7 @@ def _copy_order_fields(doc, order: ChannelOrder) -> None:
 	doc.currency = order.currency
 	doc.buyer_name = order.buyer.name or (order.shipping_address.full_name if order.shipping_address else "")
 	doc.buyer_phone = order.buyer.phone or (order.shipping_address.phone if order.shipping_address else "")
+	doc.title = f"{doc.buyer_name or doc.external_order_id} · {doc.sales_channel}"[:140]
 	doc.shipping_province = order.shipping_address.province if order.shipping_address else ""
 	doc.shipping_fee = float(order.shipping_fee)
 	doc.discount_total = float(order.line_discounts + order.order_discount)
@@ -510,7 +541,8 @@ def record_remittance(name: str, account: str, reference: str | None = None) -> 
 	doc = frappe.get_doc("Channel Order", name)
 	channel = frappe.get_doc("Sales Channel", doc.sales_channel)
 	order = current_order(doc, channel.platform)
-	made = documents.make_payment_entries(doc, channel, order, account=account, reference=reference)
+	with _making_documents():
+		made = documents.make_payment_entries(doc, channel, order, account=account, reference=reference)
 	doc.set("documents", documents.document_rows(documents.load_documents(name)))
 	doc.flags.ignore_links = True
 	doc.save(ignore_permissions=True)
@@ -521,3 +553,31 @@ def retry_order(name: str) -> str:
 	"""Process a Held or Error order again (after its mapping or data was fixed)."""
 	return process_order(name)
 
+
+
+def record_desk_progress(name: str, progress: str, tracking_number: str | None = None) -> str:
+	"""Staff report that a store/phone or file order was shipped or delivered (picked up): kept
+	as the order's next event, as a platform would send it, then processed. Returns the status."""
+	doc = frappe.get_doc("Channel Order", name)
+	if doc.platform not in DESK_TRACKED_PLATFORMS:
+		frappe.throw(frappe._("{0} reports this order's progress itself").format(doc.platform))
+	if doc.status not in DESK_PROGRESS.get(progress, ()):
+		frappe.throw(frappe._("An order in status {0} cannot be marked {1}").format(frappe._(doc.status), frappe._(progress)))
+	payload = json.loads(_latest_payload(name) or doc.raw_payload)
+	payload["status"] = progress
+	payload["updated_at"] = now_datetime().isoformat()
+	if tracking_number:
+		payload["shipments"] = [{"tracking_number": tracking_number}]
+	receive_order(doc.sales_channel, payload, source=DESK_SOURCE, process=True)
+	return frappe.db.get_value("Channel Order", name, "status")
+
+
+def _latest_payload(name: str) -> str | None:
+	payloads = frappe.get_all(
+		EVENT_DOCTYPE,
+		filters={"channel_order": name, "source": ("!=", PUSH_SOURCE)},
+		pluck="payload",
+		order_by="received_at desc, creation desc",
+		limit=1,
+	)
+	return payloads[0] if payloads else None

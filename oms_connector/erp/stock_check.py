@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import frappe
+from frappe import _
 from frappe.utils import flt
 
 
@@ -27,7 +28,7 @@ def shortfalls(sales_channel: str, lines: list[dict]) -> list[str]:
 			wanted[code] = wanted.get(code, 0) + flt(line.get("qty"))
 	available = available_by_item(list(wanted), warehouses)
 	return [
-		f"{item}: {qty:g} ordered, only {max(available.get(item, 0), 0):g} available"
+		_("{0}: {1} ordered, only {2} available").format(item, f"{qty:g}", f"{max(available.get(item, 0), 0):g}")
 		for item, qty in wanted.items()
 		if qty > available.get(item, 0)
 	]

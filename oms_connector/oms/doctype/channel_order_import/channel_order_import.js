@@ -11,14 +11,17 @@ frappe.ui.form.on("Channel Order Import", {
 			window.open("/api/method/oms_connector.api.imports.download_template");
 		});
 		if (!frm.is_new() && frm.doc.import_file && ["Draft", "Previewed"].includes(frm.doc.status)) {
+			// frappe.call, not frm.call: frm.call runs a method of the document's own controller
 			frm.add_custom_button(__("Preview"), () =>
-				frm.call("oms_connector.api.imports.preview", { import_name: frm.doc.name }).then(() => frm.reload_doc())
+				frappe
+					.call({ method: "oms_connector.api.imports.preview", args: { import_name: frm.doc.name }, freeze: true, freeze_message: __("Reading the file...") })
+					.then(() => frm.reload_doc())
 			);
 		}
 		if (frm.doc.status === "Previewed" && frm.doc.orders_in_file) {
 			frm.add_custom_button(__("Start Import"), () =>
 				frappe
-					.call("oms_connector.api.imports.start_import", { import_name: frm.doc.name })
+					.call({ method: "oms_connector.api.imports.start_import", args: { import_name: frm.doc.name }, freeze: true })
 					.then(() => frm.reload_doc())
 			).addClass("btn-primary");
 		}

@@ -6,12 +6,82 @@ frappe.provide("oms_connector.sales_channel");
 oms_connector.sales_channel.MARKETPLACES = ["Shopee", "Lazada", "TikTok Shop"];
 
 frappe.ui.form.on("Sales Channel", {
+	setup(frm) {
+		oms_connector.sales_channel.set_queries(frm);
+	},
 	refresh(frm) {
 		oms_connector.sales_channel.add_stock_actions(frm);
 		oms_connector.sales_channel.show_connection_status(frm);
 		oms_connector.sales_channel.add_marketplace_actions(frm);
+		oms_connector.sales_channel.show_webhook_address(frm);
+	},
+	platform(frm) {
+		oms_connector.sales_channel.show_webhook_address(frm);
 	},
 });
+
+// Link fields offer only what the channel can use: its company's ledgers and warehouses.
+oms_connector.sales_channel.set_queries = function (frm) {
+	const of_company = (extra) => () => ({ filters: { company: frm.doc.company, ...extra } });
+	frm.set_query("warehouse", "warehouses", of_company({ is_group: 0 }));
+	frm.set_query("prepaid_payment_account", of_company({ is_group: 0, account_type: ["in", ["Bank", "Cash"]] }));
+	frm.set_query("shipping_fee_account", of_company({ is_group: 0, root_type: "Income" }));
+	frm.set_query("cost_center", of_company({ is_group: 0 }));
+	frm.set_query("taxes_and_charges", of_company({}));
+	frm.set_query("shipping_fee_item", () => ({ filters: { is_stock_item: 0, disabled: 0 } }));
+	frm.set_query("territory", () => ({ filters: { is_group: 0 } }));
+	frm.set_query("customer_group", () => ({ filters: { is_group: 0 } }));
+	frm.set_query("selling_price_list", () => ({ filters: { selling: 1, enabled: 1 } }));
+};
+
+// Where the platform (or the sender) must send this channel's orders, and its signing key.
+oms_connector.sales_channel.show_webhook_address = function (frm) {
+	const field = frm.get_field("webhook_info");
+	if (!field) return;
+	if (frm.is_new()) {
+		field.$wrapper.html(`<p class="text-muted">${__("Save the channel to see its webhook address.")}</p>`);
+		return;
+	}
+	frappe
+		.call("oms_connector.api.channels.connection_addresses", { channel: frm.doc.name })
+		.then((r) => {
+			const info = r.message || {};
+			const row = (label, value) =>
+				value ? `<tr><th>${label}</th><td><code class="oms-copy">${frappe.utils.escape_html(value)}</code></td></tr>` : "";
+			field.$wrapper.html(
+				`<table class="table table-sm table-bordered oms-webhook-info"><tbody>
+					${row(__("Webhook URL"), info.webhook_url)}
+					${row(__("Signature Header"), info.signature_header)}
+					${row(__("Redirect URL (OAuth)"), info.redirect_url)}
+				</tbody></table>`
+			);
+			if (info.signature_header && !info.has_secret) {
+				field.$wrapper.append(`<p class="text-warning">${__("No webhook secret yet: every webhook is refused until you generate one.")}</p>`);
+			}
+		});
+	if (frm.doc.platform === "Custom API") {
+		frm.add_custom_button(__("Generate Secret"), () => {
+			const generate = () =>
+				frappe
+					.call({
+						method: "oms_connector.api.channels.generate_webhook_secret",
+						args: { channel: frm.doc.name },
+						freeze: true,
+					})
+					.then((r) => {
+						frappe.msgprint({
+							title: __("New Webhook Secret"),
+							message: `<p>${__("Copy it to the sender now; it is not shown again.")}</p><pre class="oms-secret">${frappe.utils.escape_html(r.message)}</pre>`,
+							indicator: "green",
+						});
+						frm.reload_doc();
+					});
+			if (frm.is_dirty()) frappe.msgprint(__("Save the channel first."));
+			else if (frm.doc.webhook_secret) frappe.confirm(__("Replace the current secret? Webhooks signed with it will be refused."), generate);
+			else generate();
+		}, __("Webhook"));
+	}
+};
 
 oms_connector.sales_channel.is_marketplace = function (frm) {
 	return oms_connector.sales_channel.MARKETPLACES.includes(frm.doc.platform);
@@ -50,7 +120,7 @@ oms_connector.sales_channel.add_marketplace_actions = function (frm) {
 			// Open the tab now, while the click still counts: a tab opened after the call returns is blocked as a popup.
 			const tab = window.open("", "_blank");
 			frappe
-				.call({ method: api + "connect", args: { channel: frm.doc.name } })
+				.call({ method: api + "connect", args: { channel: frm.doc.name }, freeze: true })
 				.then((r) => {
 					if (tab) tab.location = r.message;
 					else window.location = r.message;
@@ -67,7 +137,7 @@ oms_connector.sales_channel.add_marketplace_actions = function (frm) {
 		__("Sync Orders Now"),
 		() => {
 			frappe
-				.call({ method: api + "sync_orders_now", args: { channel: frm.doc.name } })
+				.call({ method: api + "sync_orders_now", args: { channel: frm.doc.name }, freeze: true })
 				.then((r) => frappe.show_alert({ message: r.message, indicator: "green" }));
 		},
 		group
@@ -77,7 +147,7 @@ oms_connector.sales_channel.add_marketplace_actions = function (frm) {
 		__("Pull Products"),
 		() => {
 			frappe
-				.call({ method: api + "pull_products", args: { channel: frm.doc.name } })
+				.call({ method: api + "pull_products", args: { channel: frm.doc.name }, freeze: true })
 				.then((r) => frappe.show_alert({ message: r.message, indicator: "green" }));
 		},
 		group
@@ -88,7 +158,7 @@ oms_connector.sales_channel.add_stock_actions = function (frm) {
 	if (frm.is_new() || !oms_connector.sales_channel.is_marketplace(frm) || !frm.doc.sync_stock) return;
 	frm.add_custom_button(__("Sync Stock Now"), () =>
 		frappe
-			.call("oms_connector.api.stock.sync_stock_now", { channel: frm.doc.name })
+			.call({ method: "oms_connector.api.stock.sync_stock_now", args: { channel: frm.doc.name }, freeze: true })
 			.then((r) => frappe.show_alert(r.message))
 	, __("Stock"));
 	frm.add_custom_button(__("Push Log"), () =>
