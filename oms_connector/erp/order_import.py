@@ -68,12 +68,7 @@ def run_import(import_name: str) -> None:
 				"status": frappe.db.get_value("Channel Order", name, "status"),
 			}
 		)
-		frappe.publish_realtime(
-			"oms_import_progress",
-			{"import_name": import_name, "done": done, "total": len(orders)},
-			doctype="Channel Order Import",
-			docname=import_name,
-		)
+		_publish_progress(import_name, done, len(orders))
 	problems = [row for row in log if row["status"] in ("Held", "Error")]
 	doc.reload()
 	doc.imported = len(log) - len(problems)
@@ -84,3 +79,14 @@ def run_import(import_name: str) -> None:
 	doc.status = "Completed With Problems" if problems or errors else "Completed"
 	doc.save(ignore_permissions=True)
 	frappe.db.commit()
+	# only now: a form that reloads on this must find the import finished
+	_publish_progress(import_name, len(orders), len(orders), finished=True)
+
+
+def _publish_progress(import_name: str, done: int, total: int, finished: bool = False) -> None:
+	frappe.publish_realtime(
+		"oms_import_progress",
+		{"import_name": import_name, "done": done, "total": total, "finished": finished},
+		doctype="Channel Order Import",
+		docname=import_name,
+	)

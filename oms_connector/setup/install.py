@@ -91,6 +91,17 @@ def make_custom_fields() -> None:
 def after_install() -> None:
 	make_custom_fields()
 	ensure_default_rule()
+	show_amounts_in_their_currency_format()
+
+
+def show_amounts_in_their_currency_format() -> None:
+	"""The site's one number format ("#.###,##" on a Vietnamese site) shows VND with two decimals
+	the đồng does not have; each currency's own format ("#.###" for VND) shows it as written.
+	Left alone where a fixed currency precision was chosen."""
+	if frappe.db.get_single_value("System Settings", "currency_precision") in (None, ""):
+		frappe.db.set_single_value("System Settings", "use_number_format_from_currency", 1)
+		frappe.db.set_default("use_number_format_from_currency", 1)  # what the desk reads (sysdefaults)
+		frappe.clear_cache()
 
 
 def after_migrate() -> None:

@@ -50,3 +50,32 @@ def scheduler(app):
 		yield process
 	finally:
 		process.stop()
+
+
+@pytest.fixture(scope="session")
+def front_door(app):
+	"""nginx (assets, /socket.io) and Frappe's realtime server in front of the app server."""
+	with stack.FrontDoor(app) as door:
+		yield door
+
+
+@pytest.fixture(scope="session")
+def browser(front_door):
+	"""One headless Chromium for the suite, logged in as Administrator."""
+	from oms_connector.tests.deployed.desk import Desk
+
+	desk = Desk(front_door.url)
+	try:
+		desk.login()
+		yield desk
+	finally:
+		desk.quit()
+
+
+@pytest.fixture
+def desk(browser):
+	"""The browser, with any console error of the test failing it."""
+	browser.console_errors()  # what earlier tests left
+	yield browser
+	browser.close_dialogs()
+	browser.assert_clean_console()

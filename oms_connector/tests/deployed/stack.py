@@ -81,13 +81,18 @@ class Process:
 	args: list[str]
 	popen: subprocess.Popen | None = None
 	log: Path | None = None
+	env: dict | None = None
+	cwd: Path = SITES
 
 	def start(self) -> "Process":
 		LOGS.mkdir(parents=True, exist_ok=True)
 		self.log = LOGS / f"{self.name}.log"
 		handle = open(self.log, "ab")
+		env = {**os.environ, **self.env} if self.env else None
 		# its own process group, so a stop takes gunicorn's workers and RQ's work-horses with it
-		self.popen = subprocess.Popen(self.args, cwd=SITES, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+		self.popen = subprocess.Popen(
+			self.args, cwd=self.cwd, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+		)
 		return self
 
 	@property
@@ -126,6 +131,99 @@ def gunicorn(port: int, name: str) -> Process:
 			"frappe.app:application",
 		],
 	)
+
+
+def socketio(port: int) -> Process:
+	"""Frappe's realtime server (node), as `bench socketio` runs it: progress and list updates."""
+	return Process(
+		"socketio", ["node", str(BENCH / "apps" / "frappe" / "socketio.js")],
+		env={"FRAPPE_SOCKETIO_PORT": str(port)}, cwd=BENCH,
+	)
+
+
+# Frappe's production nginx site (bench setup nginx), cut to one site: assets from disk,
+# /socket.io to the realtime server, the rest to gunicorn with the site named in a header.
+NGINX_CONF = """
+worker_processes 1;
+user root;
+daemon off;
+pid {run}/nginx.pid;
+error_log {run}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+	include /etc/nginx/mime.types;
+	access_log {run}/access.log;
+	client_body_temp_path {run}/body;
+	proxy_temp_path {run}/proxy;
+	fastcgi_temp_path {run}/fastcgi;
+	uwsgi_temp_path {run}/uwsgi;
+	scgi_temp_path {run}/scgi;
+	client_max_body_size 50m;
+	server {{
+		listen 127.0.0.1:{port};
+		root {sites};
+		location /assets {{ try_files $uri =404; add_header Cache-Control "max-age=31536000"; }}
+		location ~ ^/protected/(.*) {{ internal; try_files /{site}/$1 =404; }}
+		location /socket.io {{
+			proxy_http_version 1.1;
+			proxy_set_header Upgrade $http_upgrade;
+			proxy_set_header Connection "upgrade";
+			proxy_set_header X-Frappe-Site-Name {site};
+			proxy_set_header Origin $scheme://$http_host;
+			proxy_set_header Host $host;
+			proxy_pass http://127.0.0.1:{socketio_port};
+		}}
+		location / {{ try_files /{site}/public/$uri @webserver; }}
+		location @webserver {{
+			proxy_http_version 1.1;
+			proxy_set_header X-Forwarded-For $remote_addr;
+			proxy_set_header X-Forwarded-Proto $scheme;
+			proxy_set_header X-Frappe-Site-Name {site};
+			proxy_set_header Host $http_host;
+			proxy_set_header X-Use-X-Accel-Redirect True;
+			proxy_read_timeout 120;
+			proxy_redirect off;
+			proxy_pass http://127.0.0.1:{web_port};
+		}}
+	}}
+}}
+"""
+
+
+def nginx(port: int, web_port: int, socketio_port: int) -> Process:
+	run = LOGS / f"nginx-{port}"
+	run.mkdir(parents=True, exist_ok=True)
+	conf = run / "nginx.conf"
+	conf.write_text(
+		NGINX_CONF.format(run=run, port=port, sites=SITES, site=SITE, socketio_port=socketio_port, web_port=web_port)
+	)
+	return Process("nginx", ["nginx", "-c", str(conf), "-p", str(run)])
+
+
+@dataclass
+class FrontDoor:
+	"""What a browser talks to: nginx in front of an app server, with the realtime server."""
+
+	app: "AppServer"
+	port: int = field(default_factory=free_port)
+	socketio_port: int = field(default_factory=free_port)
+	processes: list[Process] = field(default_factory=list)
+
+	@property
+	def url(self) -> str:
+		return f"http://127.0.0.1:{self.port}"
+
+	def __enter__(self) -> "FrontDoor":
+		self.processes = [
+			socketio(self.socketio_port).start(),
+			nginx(self.port, self.app.port, self.socketio_port).start(),
+		]
+		wait_until_serving(self.url)
+		return self
+
+	def __exit__(self, *exc) -> None:
+		for process in reversed(self.processes):
+			process.stop()
 
 
 def worker(name: str, queues: str = QUEUES) -> Process:

@@ -3,7 +3,7 @@ frappe.ui.form.on("Channel Order Import", {
 		frappe.realtime.on("oms_import_progress", (data) => {
 			if (data.import_name !== frm.doc.name) return;
 			frm.dashboard.show_progress(__("Importing"), (data.done / data.total) * 100, __("{0} of {1} orders", [data.done, data.total]));
-			if (data.done === data.total) frm.reload_doc();
+			if (data.finished) frm.reload_doc();
 		});
 	},
 	refresh(frm) {

@@ -1,0 +1,218 @@
+"""The desk in headless Chromium against the deployed site (nginx + gunicorn + RQ workers +
+the realtime server): what a newcomer does in the first hour, each step as a person does it.
+Every test fails if the browser console shows an error (the `desk` fixture)."""
+
+from __future__ import annotations
+
+import uuid
+
+import frappe
+import pytest
+from frappe.utils.password import get_decrypted_password
+
+from oms_connector.domain.order_file import COLUMNS
+from oms_connector.tests import fixtures as fx
+from oms_connector.tests.deployed import stack
+from oms_connector.tests.deployed.client import fresh, order_row, post_order, settled, stock_up, wait_for, web_channel
+
+STORE = "OMS Desk Store"
+FILES = "OMS Desk Files"
+WEB = "OMS Desk Web"
+PLATFORMS = ("Store/Phone", "Custom API", "Shopee", "Lazada", "TikTok Shop", "File Import")
+MARKETPLACE_ONLY = ("sync_stock", "stock_share_percent", "api_base_url", "app_key", "shop_id")
+
+
+@pytest.fixture(scope="module")
+def shop(app):
+	stock_up()
+	fx.ensure_channel(STORE, platform="Store/Phone", taxes_and_charges=None, invoice_policy="On Delivery")
+	fx.ensure_channel(FILES, platform="File Import", taxes_and_charges=None)
+	web_channel(WEB)
+	frappe.db.commit()
+	return app
+
+
+def suffix() -> str:
+	return uuid.uuid4().hex[:6].upper()
+
+
+def channel_form_values(name: str, platform: str) -> dict:
+	basics = fx.ensure_basics()
+	return {
+		"channel_name": name,
+		"platform": platform,
+		"company": fx.COMPANY,
+		"selling_price_list": fx.PRICE_LIST,
+		"customer_group": frappe.db.get_value("Customer Group", {"is_group": 0}, "name"),
+		"territory": frappe.db.get_value("Territory", {"is_group": 0}, "name"),
+		"shipping_fee_account": basics["shipping"],
+	}
+
+
+def new_channel_in_desk(desk, name: str, platform: str) -> None:
+	desk.route("Form", "Sales Channel", "new")
+	desk.set_values(channel_form_values(name, platform))
+	desk.add_row("warehouses", {"warehouse": fx.ensure_basics()["warehouses"][0]})
+	desk.save()
+	desk.wait_for(lambda d: desk.doc().get("__islocal") is None and desk.doc().get("name") == name, message=f"{name} not saved")
+	fresh()
+
+
+def test_login_lands_in_the_desk(desk, shop):
+	desk.route("app")
+	assert desk.js("return frappe.session.user") == "Administrator"
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_sales_channel_of_each_kind_saves_from_the_desk(desk, shop, platform):
+	"""'Share of Stock' is left at its default, sent as text: saving failed on that before."""
+	name = f"Desk {platform.replace('/', ' ')} {suffix()}"
+	new_channel_in_desk(desk, name, platform)
+	assert frappe.db.get_value("Sales Channel", name, "stock_share_percent") == 100
+	marketplace = platform in ("Shopee", "Lazada", "TikTok Shop")
+	for field in MARKETPLACE_ONLY:
+		assert desk.field_visible(field) == marketplace, f"{field} on a {platform} channel"
+	if marketplace:
+		assert desk.displayed("stock_share_percent").rstrip(" %") == "100"
+		assert "Connect" in desk.buttons()
+		assert "webhook?channel=" in desk.field_html("webhook_info")
+	desk.screenshot(f"sales-channel-{platform.replace('/', '-').replace(' ', '-').lower()}")
+
+
+def test_custom_api_channel_shows_its_webhook_and_generates_a_secret(desk, shop):
+	name = f"Desk Web {suffix()}"
+	new_channel_in_desk(desk, name, "Custom API")
+	info = desk.field_html("webhook_info")
+	assert "webhooks.order?channel=" in info and "X-OMS-Signature" in info
+	assert not desk.field_visible("app_key")
+	desk.click("Generate Secret", group="Webhook")
+	secret = desk.js("return document.querySelector('.modal.show pre.oms-secret').textContent.trim()")
+	assert len(secret) == 64
+	fresh()
+	assert get_decrypted_password("Sales Channel", name, "webhook_secret") == secret
+	desk.close_dialogs()
+
+
+def test_group_account_is_refused_when_the_channel_is_saved(desk, shop):
+	name = f"Desk Group {suffix()}"
+	new_channel_in_desk(desk, name, "Store/Phone")
+	group = frappe.db.get_value("Account", {"company": fx.COMPANY, "is_group": 1, "root_type": "Asset"}, "name")
+	desk.js("cur_frm.doc.prepaid_payment_account = arguments[0]; cur_frm.dirty();", group)  # past the filtered picker
+	desk.save()
+	assert "group account" in desk.dialog_text()
+	desk.expect_refusal()
+	desk.close_dialogs()
+
+
+def test_store_phone_order_through_the_dialog(desk, shop):
+	desk.route("List", "Channel Order")
+	desk.click("New Store/Phone Order")
+	desk.dialog_set({"sales_channel": STORE, "buyer_name": "Võ Thị Hạnh", "phone": "0987654321",
+		"line1": "20 Hai Bà Trưng", "province": "Hà Nội", "shipping_fee": 25000, "discount": 5000})
+	# a row with a quantity, then a blank one as Tab after the quantity adds
+	desk.js("""const grid = cur_dialog.fields_dict.lines;
+		grid.df.data = [{item_code: "OMS-MUG", qty: 2}, {qty: 1}]; grid.grid.refresh();
+		cur_dialog.fields_dict.discount.df.onchange();""")
+	desk.idle()
+	summary = desk.js("return cur_dialog.fields_dict.summary.$wrapper.text()")
+	total = desk.js("return cur_dialog.fields_dict.summary.$wrapper.find('.oms-order-total').text()")
+	assert "OMS-MUG" in summary and "No price" not in summary
+	assert total.split()[-1] == "120.000", total  # 2 × 50.000 + 25.000 − 5.000, and the đồng has no decimals
+	desk.screenshot("store-phone-order-dialog")
+	desk.click_in_dialog("Create Order")
+	desk.wait_for(lambda d: "/app/channel-order/" in d.current_url, message="no Channel Order opened")
+	desk.idle()
+	doc = desk.doc()
+	assert doc["status"] == "Ordered", doc.get("error")
+	assert [row["sku"] for row in doc["items"]] == ["OMS-MUG"]
+	assert "Save" not in desk.buttons()  # the intake writes this record, staff act through buttons
+	desk.screenshot("channel-order-ordered")
+
+	desk.click("Mark Shipped", group="Progress")
+	desk.dialog_set({"tracking_number": "GHN-DESK-1"})
+	desk.click_in_dialog("Mark Shipped")
+	desk.wait_for(lambda d: desk.doc()["status"] == "Shipped", message="not shipped")
+	desk.click("Mark Delivered", group="Progress")
+	desk.click_in_dialog("Yes")
+	desk.wait_for(lambda d: desk.doc()["status"] == "Completed", message="not completed")
+	name = desk.doc()["name"]
+	fresh()
+	assert frappe.db.count("Delivery Note", {"oms_channel_order": name, "docstatus": 1}) == 1
+	assert frappe.db.count("Sales Invoice", {"oms_channel_order": name, "docstatus": 1}) == 1
+
+
+def test_stock_warning_in_the_dialog(desk, shop):
+	desk.route("List", "Channel Order")
+	desk.click("New Store/Phone Order")
+	desk.dialog_set({"sales_channel": STORE, "buyer_name": "Đỗ Minh", "phone": "0900000001", "province": "Hà Nội"})
+	desk.js("cur_dialog.fields_dict.lines.df.data = [{item_code: 'OMS-MUG', qty: 999999}]; cur_dialog.fields_dict.lines.grid.refresh();")
+	desk.click_in_dialog("Create Order")
+	assert "999999 ordered, only" in desk.js("return cur_dialog.fields_dict.stock_warning.$wrapper.text()")
+	assert desk.js("return cur_dialog.get_primary_btn().text().trim()") == "Create Anyway"
+	desk.close_dialogs()
+
+
+def order_file(rows: list[dict]) -> str:
+	lines = [",".join(COLUMNS)] + [",".join(row.get(c, "") for c in COLUMNS) for row in rows]
+	file_doc = frappe.get_doc(
+		{"doctype": "File", "file_name": f"orders-{suffix()}.csv", "content": "\n".join(lines).encode(), "is_private": 1}
+	).insert(ignore_permissions=True)
+	frappe.db.commit()
+	return file_doc.file_url
+
+
+def test_order_file_import_preview_start_result(desk, shop):
+	tag = suffix()
+	url = order_file(
+		[
+			{"order_id": f"FD1-{tag}", "customer_name": "Hoa", "phone": "0911111111", "address_line1": "9 Lê Lợi", "province": "Hà Nội", "sku": "OMS-MUG", "qty": "1"},
+			{"order_id": f"FD2-{tag}", "customer_name": "Lan", "address_line1": "1 Bạch Đằng", "province": "Đà Nẵng", "sku": "OMS-MUG", "qty": "two"},
+		]
+	)
+	template = stack.session().get(f"{desk.base_url}/api/method/oms_connector.api.imports.download_template", cookies=desk.cookies())
+	assert template.status_code == 200 and template.text.startswith("order_id,")
+	desk.route("Form", "Channel Order Import", "new")
+	desk.set_values({"sales_channel": FILES, "import_file": url})
+	desk.save()
+	desk.click("Preview")
+	preview = desk.field_html("preview_html")
+	assert "1 orders ready, 1 bad rows" in preview and f"FD2-{tag}" in preview, preview
+	desk.screenshot("order-import-preview")
+	desk.click("Start Import")
+	desk.wait_for(lambda d: desk.doc()["status"] in ("Completed", "Completed With Problems"), timeout=90, message="import did not finish")
+	desk.idle()
+	assert f"FD1-{tag}" in desk.field_html("preview_html")
+	settled(f"{FILES}:FD1-{tag}", "Ordered")
+
+
+def test_held_order_fixed_then_retried_from_the_list(desk, shop):
+	sku = f"DESK-SKU-{suffix()}"
+	order_id = f"HELD-{suffix()}"
+	payload = fx.canonical_order(order_id, lines=[{"sku": sku, "qty": 1, "unit_price": 50000}], shipping_fee=0, seller_voucher=0)
+	assert post_order(stack.session(), shop, WEB, payload).status_code == 200
+	name = f"{WEB}:{order_id}"
+	assert settled(name, "Held").error
+	frappe.get_doc({"doctype": "Channel Listing", "sales_channel": WEB, "sku": sku, "item_code": "OMS-MUG"}).insert()
+	frappe.db.commit()
+	desk.route("List", "Channel Order", {"status": "Held", "sales_channel": WEB})
+	desk.wait_for(lambda d: desk.js("return cur_list.data.some((r) => r.name === arguments[0])", name), message="held order not listed")
+	desk.screenshot("channel-orders-held")
+	desk.js("""const row = [...document.querySelectorAll('.list-row-checkbox')].find((c) => c.dataset.name === arguments[0]);
+		row.click();""", name)
+	desk.click("Retry", group="Actions")
+	row = wait_for(f"{name} retried", lambda: (r := order_row(name)) and r.status == "Ordered" and r)
+	assert row.sales_order
+
+
+def test_reroute_button_on_an_ordered_order(desk, shop):
+	order_id = f"RR-{suffix()}"
+	post_order(stack.session(), shop, WEB, fx.canonical_order(order_id, lines=[{"sku": "OMS-MUG", "qty": 1, "unit_price": 50000}]))
+	name = f"{WEB}:{order_id}"
+	first = settled(name, "Ordered").sales_order
+	desk.route("Form", "Channel Order", name)
+	assert "Decision" in desk.field_html("routing_html")  # the routing decision as a table, not JSON
+	desk.click("Re-route", group="Routing")
+	desk.wait_for(lambda d: desk.doc()["sales_order"] not in (None, first), message="not re-routed")
+	fresh()
+	assert frappe.db.get_value("Sales Order", first, "docstatus") == 2
+	desk.screenshot("channel-order-routing")
