@@ -216,3 +216,56 @@ def test_reroute_button_on_an_ordered_order(desk, shop):
 	fresh()
 	assert frappe.db.get_value("Sales Order", first, "docstatus") == 2
 	desk.screenshot("channel-order-routing")
+
+
+def test_workspace_with_its_cards_charts_and_links(desk, shop):
+	desk.route("oms")
+	cards = desk.wait_for(
+		lambda d: (found := desk.js(
+			"""const cards = [...document.querySelectorAll('.number-widget-box')];
+			return cards.length >= 4 && cards.every((c) => c.querySelector('.number'))
+				&& cards.map((c) => [c.querySelector('.widget-title').textContent.trim(), c.querySelector('.number').textContent.trim()]);"""
+		)) and found,
+		message="number cards did not load",
+	)
+	titles = dict(cards)
+	assert "Orders to Ship" in titles and "Orders Needing Attention" in titles, titles
+	fresh()
+	assert int(titles["Orders to Ship"].replace(".", "")) == frappe.db.count("Channel Order", {"status": "Ordered"})
+	assert desk.js("return document.querySelectorAll('.dashboard-widget-box').length") >= 3
+	links = desk.js("return [...document.querySelectorAll('.links-widget-box .link-text')].map((l) => l.textContent.trim())")
+	for target in ("Fulfilment Rule", "Stock Push Log", "Warehouse", "Channel Order Import"):
+		assert target in links, links
+	desk.screenshot("workspace")
+
+
+def test_the_desk_in_vietnamese(desk, shop):
+	"""Our labels in Vietnamese, none mislabelled by Frappe's generic dictionary."""
+	set_language("vi")
+	try:
+		desk.open("/app/channel-order")  # a full load: the boot carries the language
+		assert desk.js("return frappe.boot.lang") == "vi"
+		assert desk.js("return __('Sales Channel')") == "Kênh bán hàng"
+		desk.click("Đơn mới tại cửa hàng/qua điện thoại")  # "New Store/Phone Order"
+		desk.wait_for_dialog()
+		labels = desk.js("return [...cur_dialog.$wrapper.find('.control-label')].map((e) => e.textContent.trim()).filter(Boolean)")
+		assert "Chuyển tệp" not in labels, labels
+		untranslated = [label for label in labels if label in ("Phone", "Channel", "Customer Name", "Street", "Province")]
+		assert not untranslated, labels
+		desk.screenshot("store-phone-order-dialog-vi")
+		desk.close_dialogs()
+		desk.route("Form", "Sales Channel", STORE)
+		desk.screenshot("sales-channel-vi")
+		assert desk.js("return cur_frm.fields_dict.platform.$wrapper.find('.control-label').text().trim()") != "Platform"
+	finally:
+		set_language("en")
+		desk.open("/app")
+
+
+def set_language(lang: str) -> None:
+	"""As the user's settings do: saving the User also drops the boot cached for the old language."""
+	fresh()
+	user = frappe.get_doc("User", "Administrator")
+	user.language = lang
+	user.save(ignore_permissions=True)
+	frappe.db.commit()
