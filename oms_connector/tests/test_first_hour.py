@@ -16,7 +16,7 @@ from oms_connector.erp import intake
 from oms_connector.tests import fixtures as fx
 
 STORE = "OMS Test Store"
-WEB = "OMS Test Web"
+WEB = "OMS First Hour Web"  # its own: these tests change the channel
 OMS_USER = "oms.clerk@example.com"
 
 
@@ -73,7 +73,7 @@ class TestFirstHour(FrappeTestCase):
 	def test_custom_api_channel_shows_webhook_address_and_makes_a_secret(self):
 		remove_encrypted_password("Sales Channel", WEB, "webhook_secret")
 		info = channels_api.connection_addresses(WEB)
-		self.assertIn("/api/method/oms_connector.api.webhooks.order?channel=OMS%20Test%20Web", info["webhook_url"])
+		self.assertIn("/api/method/oms_connector.api.webhooks.order?channel=OMS%20First%20Hour%20Web", info["webhook_url"])
 		self.assertFalse(info["has_secret"])
 		secret = channels_api.generate_webhook_secret(WEB)
 		self.assertEqual(len(secret), 64)
