@@ -13,12 +13,25 @@ from frappe.utils.password import get_decrypted_password
 from oms_connector.domain.order_file import COLUMNS
 from oms_connector.tests import fixtures as fx
 from oms_connector.tests.deployed import stack
-from oms_connector.tests.deployed.client import fresh, order_row, post_order, settled, stock_up, wait_for, web_channel
+from oms_connector.sandbox import FakeShopee
+from oms_connector.tests.deployed.client import (
+	fresh,
+	marketplace_url,
+	order_row,
+	post_order,
+	post_push,
+	settled,
+	stock_up,
+	wait_for,
+	web_channel,
+)
+from oms_connector.tests.test_marketplace import ensure_listing, give_tokens, new_number, shopee_channel, shopee_order, shopee_push
 
 STORE = "OMS Desk Store"
 FILES = "OMS Desk Files"
 WEB = "OMS Desk Web"
-PLATFORMS = ("Store/Phone", "Custom API", "Shopee", "Lazada", "TikTok Shop", "File Import")
+PLATFORMS = ("Store/Phone", "Custom API", "Shopee", "Lazada", "TikTok Shop", "Shopify", "WooCommerce", "File Import")
+SHOPEE = "OMS Desk Shopee"
 MARKETPLACE_ONLY = ("sync_stock", "stock_share_percent", "api_base_url", "app_key", "shop_id")
 
 
@@ -269,3 +282,44 @@ def set_language(lang: str) -> None:
 	user.language = lang
 	user.save(ignore_permissions=True)
 	frappe.db.commit()
+
+
+@pytest.fixture(scope="module")
+def shopee(shop):
+	with FakeShopee() as fake:
+		shopee_channel(SHOPEE, fake)
+		frappe.db.set_value("Sales Channel", SHOPEE, "sync_stock", 0)  # orders only: no catalogue here
+		give_tokens(SHOPEE, *fake.issue_tokens())
+		ensure_listing(SHOPEE, "SP-TSHIRT-M", "OMS-TSHIRT")
+		frappe.db.commit()
+		fake.app_server = shop
+		yield fake
+
+
+def shopee_order_in_the_desk(desk, fake) -> str:
+	"""A Shopee order pushed over HTTP, read by the worker, opened in the desk."""
+	order_sn = f"SP{new_number(12)}"
+	fake.add_order(shopee_order(order_sn))
+	body = shopee_push(fake, order_sn)
+	headers = {"Authorization": fake.push_authorization(marketplace_url(SHOPEE), body)}
+	assert post_push(stack.session(), fake.app_server, SHOPEE, body, headers).status_code == 200
+	name = f"{SHOPEE}:{order_sn}"
+	settled(name, "Ordered")
+	desk.route("Form", "Channel Order", name)
+	return order_sn
+
+
+def test_ship_on_platform_from_the_form(desk, shopee):
+	order_sn = shopee_order_in_the_desk(desk, shopee)
+	desk.click("Ship on Platform", group="Platform")
+	desk.wait_for(lambda d: desk.doc()["tracking_number"], message="no tracking number")
+	assert desk.doc()["tracking_number"] == "SPXVN" + order_sn[-8:]
+	assert shopee.calls_to("/api/v2/logistics/ship_order")
+
+
+def test_cancel_on_platform_from_the_form(desk, shopee):
+	order_sn = shopee_order_in_the_desk(desk, shopee)
+	desk.click("Cancel on Platform", group="Platform")
+	desk.click_in_dialog("Yes")
+	desk.wait_for(lambda d: desk.doc()["status"] == "Cancelled", message="not cancelled")
+	assert shopee.orders[order_sn]["order_status"] == "CANCELLED"
