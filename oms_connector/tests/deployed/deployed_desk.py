@@ -228,7 +228,7 @@ def test_reroute_button_on_an_ordered_order(desk, shop):
 	desk.wait_for(lambda d: desk.doc()["sales_order"] not in (None, first), message="not re-routed")
 	fresh()
 	assert frappe.db.get_value("Sales Order", first, "docstatus") == 2
-	desk.screenshot("channel-order-routing")
+	desk.screenshot("channel-order-routing", field="routing_summary")
 
 
 def test_workspace_with_its_cards_charts_and_links(desk, shop):
@@ -249,7 +249,7 @@ def test_workspace_with_its_cards_charts_and_links(desk, shop):
 	links = desk.js("return [...document.querySelectorAll('.links-widget-box .link-text')].map((l) => l.textContent.trim())")
 	for target in ("Fulfilment Rule", "Stock Push Log", "Warehouse", "Channel Order Import"):
 		assert target in links, links
-	desk.screenshot("workspace")
+	desk.screenshot("workspace", settle=2)  # the charts grow into place
 
 
 def test_the_desk_in_vietnamese(desk, shop):
@@ -323,3 +323,29 @@ def test_cancel_on_platform_from_the_form(desk, shopee):
 	desk.click_in_dialog("Yes")
 	desk.wait_for(lambda d: desk.doc()["status"] == "Cancelled", message="not cancelled")
 	assert shopee.orders[order_sn]["order_status"] == "CANCELLED"
+
+
+def test_delivery_note_made_by_hand_moves_the_store_order(desk, shop):
+	"""From the store order's Sales Order, Create → Delivery Note, save, submit: the worker brings
+	the Channel Order to Shipped with that Delivery Note in its documents."""
+	from oms_connector.api.orders import create_manual_order
+
+	name = create_manual_order(
+		STORE,
+		{"buyer": {"name": "Bùi Lan", "phone": "0911222333"}, "payment_method": "COD",
+			"shipping_address": {"line1": "8 Phố Huế", "province": "Hà Nội"}, "lines": [{"sku": "OMS-MUG", "qty": 1}]},
+	)
+	frappe.db.commit()
+	sales_order = frappe.db.get_value("Channel Order", name, "sales_order")
+	desk.route("Form", "Sales Order", sales_order)
+	desk.click("Delivery Note", group="Create")
+	desk.wait_for(lambda d: (doc := desk.doc()) and doc.get("doctype") == "Delivery Note", message="no Delivery Note form")
+	assert desk.doc().get("oms_channel_order") == name  # carried over from the Sales Order
+	desk.save()
+	desk.click("Submit")
+	desk.click_in_dialog("Yes")
+	desk.wait_for(lambda d: desk.doc().get("docstatus") == 1, message="Delivery Note not submitted")
+	delivery_note = desk.doc()["name"]
+	row = settled(name, "Shipped")
+	documents = frappe.get_all("Channel Order Document", filters={"parent": name}, pluck="document_name")
+	assert delivery_note in documents, (row, documents)

@@ -245,7 +245,12 @@ class Desk:
 			self.screenshot("console-error")
 			raise ConsoleError("browser console errors:\n" + "\n".join(errors))
 
-	def screenshot(self, name: str) -> Path:
+	def screenshot(self, name: str, field: str | None = None, settle: float = 0) -> Path:
+		"""A picture of the page (scrolled to a form field), after `settle` s of animations."""
+		if field:
+			self.js("cur_frm.scroll_to_field(arguments[0]);", field)
+			time.sleep(0.5)
+		time.sleep(settle)
 		SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 		path = SCREENSHOTS / f"{name}.png"
 		self.driver.save_screenshot(str(path))
