@@ -108,7 +108,7 @@ def withdraw_sales_order_for_rerouting(doc) -> None:
 	"""Cancel the order's unshipped Sales Order so routing can make its amendment."""
 	for so in _submitted_sales_orders(doc.name):
 		if frappe.db.exists("Delivery Note Item", {"against_sales_order": so.name, "docstatus": 1}):
-			frappe.throw(f"Sales Order {so.name} has shipped; it can no longer be re-routed")
+			frappe.throw(frappe._("Sales Order {0} has shipped; it can no longer be re-routed").format(so.name))
 		sales_order = frappe.get_doc("Sales Order", so.name)
 		sales_order.flags.ignore_permissions = True
 		sales_order.cancel()
@@ -261,8 +261,10 @@ def _match_buyer_paid(so, order: ChannelOrder) -> None:
 		so.save(ignore_permissions=True)
 	if flt(so.grand_total - target, so.precision("grand_total")):
 		frappe.throw(
-			f"Sales Order total {so.grand_total} does not equal what the buyer paid ({order.buyer_paid}); "
-			"check the channel's tax template and shipping settings"
+			frappe._(
+				"Sales Order total {0} does not equal what the buyer paid ({1}); "
+				"check the channel's tax template and shipping settings"
+			).format(so.grand_total, order.buyer_paid)
 		)
 
 

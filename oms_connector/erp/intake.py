@@ -81,7 +81,7 @@ def receive_order(
 	raw_text = raw_text.encode("utf-8", errors="replace").decode("utf-8")
 	channel = channel or frappe.db.get_value("Sales Channel", sales_channel, ["platform", "company"], as_dict=True)
 	if not channel:
-		frappe.throw(f"Sales Channel {sales_channel} does not exist", frappe.DoesNotExistError)
+		frappe.throw(frappe._("Sales Channel {0} does not exist").format(sales_channel), frappe.DoesNotExistError)
 	external_id = platforms.peek_order_id(channel["platform"], raw_text)
 	frappe.db.commit()
 	name = with_transient_retry(

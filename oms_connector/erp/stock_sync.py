@@ -200,7 +200,7 @@ def reconcile_channel(channel: str, trigger: str = "Reconciliation", connector_f
 		if progress:
 			frappe.publish_progress(
 				min(100, (start + LISTING_BATCH) * 100 / max(len(names), 1)),
-				title="Pushing stock",
+				title=frappe._("Pushing stock"),
 				doctype="Sales Channel",
 				docname=channel,
 			)

@@ -130,6 +130,8 @@ def test_store_phone_order_through_the_dialog(desk, shop):
 	summary = desk.js("return cur_dialog.fields_dict.summary.$wrapper.text()")
 	total = desk.js("return cur_dialog.fields_dict.summary.$wrapper.find('.oms-order-total').text()")
 	assert "OMS-MUG" in summary and "No price" not in summary
+	pickup = desk.js("return cur_dialog.fields_dict.pickup_store.df.get_query().filters")
+	assert pickup["oms_pickup"] == 1 and pickup["company"] == fx.COMPANY  # pickup stores of the channel's company only
 	assert total.split()[-1] == "120.000", total  # 2 × 50.000 + 25.000 − 5.000, and the đồng has no decimals
 	desk.screenshot("store-phone-order-dialog")
 	desk.click_in_dialog("Create Order")
@@ -196,6 +198,15 @@ def test_order_file_import_preview_start_result(desk, shop):
 	desk.idle()
 	assert f"FD1-{tag}" in desk.field_html("preview_html")
 	settled(f"{FILES}:FD1-{tag}", "Ordered")
+	import_name = desk.doc()["name"]
+	desk.route("List", "Channel Order Import")
+	pill = desk.js(
+		"""const link = document.querySelector(`.list-row a[data-name="${arguments[0]}"]`);
+		const pill = link && link.closest('.list-row').querySelector('.indicator-pill');
+		return pill && [pill.textContent.trim(), pill.className];""",
+		import_name,
+	)
+	assert pill and pill[0] == "Completed With Problems" and "orange" in pill[1], pill  # it was green
 
 
 def test_held_order_fixed_then_retried_from_the_list(desk, shop):

@@ -159,7 +159,11 @@ oms_connector.channel_order.render_routing = function (frm) {
 					.join("")}</tbody></table>`
 			: "";
 	const kinds = { shipment: __("Ships to the buyer"), pickup: __("Store pickup"), transfer: __("Transfer to the store") };
-	let html = `<p><b>${__("Decision")}:</b> ${esc(__(decision.status))}</p>`;
+	const outcomes = {
+		Allocated: __("Allocated"), "Partially Allocated": __("Partially Allocated"),
+		Backorder: __("Backorder"), "Transfer Needed": __("Transfer Needed"),
+	};
+	let html = `<p><b>${__("Decision")}:</b> ${esc(outcomes[decision.status] || decision.status)}</p>`;
 	if ((decision.reasons || []).length) html += `<ul>${decision.reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul>`;
 	html += table(
 		[__("Warehouse"), __("Item"), __("Qty")],
