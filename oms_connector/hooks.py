@@ -32,6 +32,8 @@ doc_events = {
 	"Delivery Note": _FOLLOWED,
 	"Sales Invoice": _FOLLOWED,
 	"Payment Entry": _FOLLOWED,
+	# a price added for an item re-queues the orders held for the lack of it
+	"Item Price": {"on_update": "oms_connector.erp.intake.retry_held_for_price"},
 }
 
 # Log Settings clears these after the given days (changeable there). Channel Order Events are

@@ -6,6 +6,7 @@ ERPNext itself (`current_state`) instead of being remembered separately.
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,16 @@ from oms_connector.domain.order import ChannelOrder, OrderStatus, currency_decim
 from oms_connector.erp import fieldnames
 
 LINK_FIELD = fieldnames.CHANNEL_ORDER
+
+
+class MissingPrice(Exception):
+	"""Lines ERPNext must price found no price in the channel's price list on the order date."""
+
+	def __init__(self, item_codes: list[str], price_list: str):
+		super().__init__(
+			frappe._("No price in price list {0} on the order date for: {1}").format(price_list, ", ".join(item_codes))
+		)
+		self.item_codes = item_codes
 
 
 def local_datetime(value):
@@ -61,15 +72,57 @@ def current_state(documents: dict[str, list]) -> DocumentState:
 	invoices = [si for si in documents["Sales Invoice"] if si.docstatus == 1]
 	forward_deliveries = [dn for dn in deliveries if not dn.is_return]
 	forward_invoices = [si for si in invoices if not si.is_return]
+	# a return lowers ERPNext's delivered and billed percentages: what left and was billed still did
+	returned = any(dn.is_return for dn in deliveries)
 	return DocumentState(
 		sales_order=bool(submitted),
 		sales_order_cancelled=bool(sales_orders) and not submitted,
-		delivered=bool(submitted) and all(flt(so.per_delivered) >= 99.99 for so in submitted),
-		invoiced=bool(forward_invoices) and all(flt(dn.per_billed) >= 99.99 for dn in forward_deliveries),
+		delivered=bool(submitted)
+		and (all(flt(so.per_delivered) >= 99.99 for so in submitted) or (returned and bool(forward_deliveries))),
+		invoiced=bool(forward_invoices)
+		and (returned or all(flt(dn.per_billed) >= 99.99 for dn in forward_deliveries)),
 		paid=bool(forward_invoices) and all(flt(si.outstanding_amount) <= 0 for si in forward_invoices),
 		return_delivery=any(dn.is_return for dn in deliveries),
 		credit_note=any(si.is_return for si in invoices),
 	)
+
+
+def order_state(doc, order: ChannelOrder, documents: dict[str, list]) -> DocumentState:
+	"""What exists, where a partial return counts as booked only once every unit the buyer sent
+	back so far is on a return (a later event may report more units returned)."""
+	state = current_state(documents)
+	if not order.returned_lines:
+		return state
+	return dataclasses.replace(
+		state,
+		return_delivery=state.return_delivery and not returns_to_book(doc, order, "Delivery Note"),
+		credit_note=state.credit_note and not returns_to_book(doc, order, "Sales Invoice"),
+	)
+
+
+def returns_to_book(doc, order: ChannelOrder, doctype: str) -> dict[str, float] | None:
+	"""Per item, what the buyer reported returned that no submitted return `doctype` holds yet;
+	None when the whole order came back (every return takes all that is left)."""
+	if not order.returned_lines:
+		return None
+	sku_item = _sku_to_item(doc)
+	reported: dict[str, float] = {}
+	for sku, qty in order.returned_lines.items():
+		if sku in sku_item:
+			reported[sku_item[sku]] = reported.get(sku_item[sku], 0) + flt(qty)
+	booked = _returned_so_far(doc.name, doctype)
+	return {item: qty - booked.get(item, 0) for item, qty in reported.items() if qty - booked.get(item, 0) > 0}
+
+
+def _returned_so_far(order_name: str, doctype: str) -> dict[str, float]:
+	rows = frappe.db.sql(
+		f"""select item.item_code, sum(-item.qty) from `tab{doctype} Item` item
+		join `tab{doctype}` parent on parent.name = item.parent
+		where parent.`{LINK_FIELD}` = %s and parent.docstatus = 1 and parent.is_return = 1
+		group by item.item_code""",
+		order_name,
+	)
+	return {item: flt(qty) for item, qty in rows}
 
 
 def main_sales_order(documents: dict[str, list]) -> str | None:
@@ -195,12 +248,21 @@ def create_sales_order(doc, channel, order: ChannelOrder, customer, address, ite
 	if order_level_discount:
 		so.discount_amount = float(order_level_discount)
 	so.insert(ignore_permissions=True)
+	_refuse_unpriced_lines(so, order, item_codes, channel.selling_price_list)
 	if platform_priced:
 		_match_buyer_paid(so, order)
 	so.submit()
 	if not platform_priced:
 		doc.grand_total = so.grand_total
 	return so.name
+
+
+def _refuse_unpriced_lines(so, order: ChannelOrder, item_codes, price_list: str) -> None:
+	"""A line left to ERPNext's price list that found no price would be sold at 0."""
+	erp_priced = {item_codes[line.sku] for line in order.lines if line.priced_by_erp}
+	unpriced = sorted({row.item_code for row in so.items if row.item_code in erp_priced and not flt(row.price_list_rate)})
+	if unpriced:
+		raise MissingPrice(unpriced, price_list)
 
 
 def _add_taxes_and_shipping(so, channel, order: ChannelOrder, platform_priced: bool) -> None:
@@ -301,13 +363,14 @@ def make_delivery_notes(doc, channel, order: ChannelOrder) -> None:
 		plans.append((None, None))
 	else:
 		tracking = ""
+	goods = set(sku_item.values())
 	for shipment, limits in plans:
 		for so in _submitted_sales_orders(doc.name):
 			if flt(so.per_delivered) >= 99.99:
 				continue
 			dn = make_delivery_note(so.name)
 			if limits is not None:
-				_limit_rows(dn, limits)
+				_limit_rows(dn, limits, goods)
 			if not dn.get("items"):
 				continue
 			dn.set_posting_time = 1
@@ -320,15 +383,22 @@ def make_delivery_notes(doc, channel, order: ChannelOrder) -> None:
 			dn.submit()
 
 
-def _limit_rows(dn, limits: dict[str, Decimal]) -> None:
+def _limit_rows(dn, limits: dict[str, Decimal], goods: set[str]) -> None:
+	"""Keep the package's goods; rows that are no order line (the shipping fee item) go whole
+	with the first package, as a platform's package lists only the goods."""
 	remaining = {item: flt(qty) for item, qty in limits.items()}
 	kept = []
 	for row in dn.items:
+		if row.item_code not in goods:
+			kept.append(row)
+			continue
 		take = min(flt(row.qty), remaining.get(row.item_code, 0))
 		if take > 0:
 			row.qty = take
 			remaining[row.item_code] -= take
 			kept.append(row)
+	if not any(row.item_code in goods for row in kept):
+		kept = []  # none of this package's goods are on this Sales Order
 	dn.set("items", kept)
 	if kept:
 		dn.run_method("calculate_taxes_and_totals")
@@ -381,15 +451,14 @@ def cancel_sales_orders(doc, channel, order: ChannelOrder) -> None:
 def make_return_deliveries(doc, channel, order: ChannelOrder) -> None:
 	from erpnext.stock.doctype.delivery_note.delivery_note import make_sales_return
 
-	returned_items = {
-		_sku_to_item(doc).get(sku): qty for sku, qty in order.returned_lines.items() if sku in _sku_to_item(doc)
-	}
+	# one pool across packages: a line shipped in two packages comes back once
+	pending = returns_to_book(doc, order, "Delivery Note")
 	for dn in _docs("Delivery Note", doc.name, ["per_returned"], docstatus=1, is_return=0):
-		if flt(dn.per_returned) >= 99.99:
+		if flt(dn.per_returned) >= 99.99 or pending == {}:
 			continue
 		ret = make_sales_return(dn.name)
-		if returned_items:
-			_limit_return_rows(ret, returned_items)
+		if pending is not None:
+			_limit_return_rows(ret, pending)
 		if not ret.get("items"):
 			continue
 		ret.set(LINK_FIELD, doc.name)
@@ -400,15 +469,17 @@ def make_return_deliveries(doc, channel, order: ChannelOrder) -> None:
 		ret.submit()
 
 
-def _limit_return_rows(ret, limits: dict[str, Decimal]) -> None:
-	"""Return documents carry negative quantities; keep only what the buyer sent back."""
-	remaining = {item: flt(qty) for item, qty in limits.items()}
+def _limit_return_rows(ret, pending: dict[str, float]) -> None:
+	"""Return documents carry negative quantities; keep only what the buyer sent back and no
+	return holds yet, taking it out of `pending` (shared by the order's returns)."""
 	kept = []
 	for row in ret.items:
-		take = min(abs(flt(row.qty)), remaining.get(row.item_code, 0))
+		take = min(abs(flt(row.qty)), pending.get(row.item_code, 0))
 		if take > 0:
 			row.qty = -take
-			remaining[row.item_code] -= take
+			pending[row.item_code] -= take
+			if pending[row.item_code] <= 0:
+				del pending[row.item_code]
 			kept.append(row)
 	ret.set("items", kept)
 	if kept:
@@ -418,15 +489,15 @@ def _limit_return_rows(ret, limits: dict[str, Decimal]) -> None:
 def make_credit_notes(doc, channel, order: ChannelOrder) -> None:
 	from erpnext.accounts.doctype.sales_invoice.sales_invoice import make_sales_return
 
-	returned_items = {
-		_sku_to_item(doc).get(sku): qty for sku, qty in order.returned_lines.items() if sku in _sku_to_item(doc)
-	}
+	pending = returns_to_book(doc, order, "Sales Invoice")
 	for si in _docs("Sales Invoice", doc.name, [], docstatus=1, is_return=0):
-		if frappe.db.exists("Sales Invoice", {"return_against": si.name, "docstatus": 1}):
+		if pending == {} or (
+			pending is None and frappe.db.exists("Sales Invoice", {"return_against": si.name, "docstatus": 1})
+		):
 			continue
 		credit = make_sales_return(si.name)
-		if returned_items:
-			_limit_return_rows(credit, returned_items)
+		if pending is not None:
+			_limit_return_rows(credit, pending)
 		if not credit.get("items"):
 			continue
 		credit.set(LINK_FIELD, doc.name)

@@ -443,7 +443,7 @@ def _copy_order_fields(doc, order: ChannelOrder) -> None:
 
 def _apply_plan(doc, channel, order: ChannelOrder) -> None:
 	policy = InvoicePolicy(channel.invoice_policy)
-	state = documents.current_state(documents.load_documents(doc.name))
+	state = documents.order_state(doc, order, documents.load_documents(doc.name))
 	actions = plan_actions(
 		order.status,
 		state,
@@ -458,7 +458,7 @@ def _apply_plan(doc, channel, order: ChannelOrder) -> None:
 		else:
 			documents.ACTIONS[action](doc, channel, order)
 	made = documents.load_documents(doc.name)
-	doc.status = desk_status(order.status, documents.current_state(made), policy)
+	doc.status = desk_status(order.status, documents.order_state(doc, order, made), policy)
 	doc.sales_order = documents.main_sales_order(made)
 	rows = documents.document_rows(made)
 	if [(row.document_type, row.document_name, row.docstatus_label) for row in doc.documents] != [
@@ -483,7 +483,11 @@ def _create_sales_order(doc, channel, order: ChannelOrder) -> None:
 		raise HoldOrder(str(exc), problems) from None
 	for row, line in zip(doc.items, order.lines):
 		row.warehouse = ", ".join(warehouse for warehouse, _qty in warehouses.get(line.sku, []))[:140]
-	documents.create_sales_order(doc, channel, order, customer, address, item_codes, warehouses)
+	try:
+		documents.create_sales_order(doc, channel, order, customer, address, item_codes, warehouses)
+	except documents.MissingPrice as exc:
+		problems = [{"problem": "No Price", "item_code": item} for item in exc.item_codes]
+		raise HoldOrder(str(exc), problems) from None
 
 
 def _check_fulfillable(channel, order: ChannelOrder) -> dict[str, str]:
@@ -505,6 +509,17 @@ def _check_fulfillable(channel, order: ChannelOrder) -> dict[str, str]:
 def held_for_stock(item_codes) -> list[str]:
 	"""Orders held for lack of one of these items, oldest first."""
 	return _held_with({"problem": "Out of Stock", "item_code": ("in", sorted(item_codes) or [""])})
+
+
+def held_for_price(item_code: str) -> list[str]:
+	"""Orders held because this item had no price in their channel's price list."""
+	return _held_with({"problem": "No Price", "item_code": item_code})
+
+
+def retry_held_for_price(doc, method=None) -> None:
+	"""Item Price saved: orders held for the lack of it go round again."""
+	if doc.selling and (names := held_for_price(doc.item_code)):
+		enqueue_processing(names)
 
 
 def held_for_unknown_sku(sales_channel: str) -> list[str]:
