@@ -105,6 +105,40 @@ class FakeLazada(LocalServer):
 			self._refresh[refresh] = False
 		return access, refresh
 
+	def accept_tokens(self, access: str, refresh: str) -> None:
+		"""Take a token pair as if this stand-in had issued it (the demo's pre-connected shop)."""
+		with self._lock:
+			self._access.add(access)
+			self._refresh.setdefault(refresh, False)
+
+	def export_state(self) -> dict:
+		"""What a restarted stand-in must remember (JSON): grants, orders and stock."""
+		with self._lock:
+			return json.loads(
+				json.dumps(
+					{
+						"access": sorted(self._access),
+						"refresh": self._refresh,
+						"orders": self.orders,
+						"items": self.items,
+						"stock": self.stock,
+						"warehouse_stock": self.warehouse_stock,
+						"counter": self._counter,
+					}
+				)
+			)
+
+	def import_state(self, state: dict) -> None:
+		"""Take back what export_state gave."""
+		with self._lock:
+			self._access.update(state.get("access") or [])
+			self._refresh.update(state.get("refresh") or {})
+			self.orders.update(state.get("orders") or {})
+			self.items.update(state.get("items") or {})
+			self.stock.update(state.get("stock") or {})
+			self.warehouse_stock.update(state.get("warehouse_stock") or {})
+			self._counter = max(self._counter, int(state.get("counter") or 0))
+
 	def expire_access_token(self, token: str | None = None) -> None:
 		"""Make one access token (or all) answer IllegalAccessToken from now on."""
 		with self._lock:

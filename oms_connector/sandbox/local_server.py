@@ -1,5 +1,5 @@
-"""The HTTP plumbing every fake platform shares: a threaded server on 127.0.0.1 (random port)
-that hands each request to the fake's `_serve(handler, method)`."""
+"""The HTTP plumbing every fake platform shares: a threaded server on 127.0.0.1 (a random port
+unless one is given) that hands each request to the fake's `_serve(handler, method)`."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+LOOPBACK = "127.0.0.1"  # the stand-ins never listen beyond this machine
+
+
 class LocalServer:
 	"""Subclasses define `_serve(handler, method)`: how their platform answers."""
 
 	_server: ThreadingHTTPServer | None = None
 
-	def start(self):
+	def start(self, port: int = 0):
+		"""Listen on 127.0.0.1:port (0: a free port the system picks)."""
 		fake = self
 
 		class Handler(BaseHTTPRequestHandler):
@@ -25,7 +29,7 @@ class LocalServer:
 			def log_message(self, *args):
 				pass  # keep test output clean
 
-		self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+		self._server = ThreadingHTTPServer((LOOPBACK, port), Handler)
 		self._server.daemon_threads = True
 		# a short poll interval so stop() returns at once instead of after serve_forever's 0.5 s
 		threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()

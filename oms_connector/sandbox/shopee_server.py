@@ -119,6 +119,32 @@ class FakeShopee(LocalServer):
 		self._refresh[refresh] = {"shop_id": shop_id, "used": False}
 		return access, refresh
 
+	def accept_tokens(self, access: str, refresh: str, lifetime: float) -> None:
+		"""Take a token pair as if this stand-in had issued it (the demo's pre-connected shop)."""
+		with self._lock:
+			self._access[access] = {"shop_id": self.shop_id, "expires_at": self.clock() + lifetime}
+			self._refresh.setdefault(refresh, {"shop_id": self.shop_id, "used": False})
+
+	def export_state(self) -> dict:
+		"""What a restarted stand-in must remember (JSON): grants, orders, tracking and stock."""
+		with self._lock:
+			return json.loads(
+				json.dumps(
+					{"access": self._access, "refresh": self._refresh, "orders": self.orders, "tracking": self.tracking, "items": self.items}
+				)
+			)
+
+	def import_state(self, state: dict) -> None:
+		"""Take back what export_state gave; items it names replace the catalogue's."""
+		with self._lock:
+			self._access.update(state.get("access") or {})
+			self._refresh.update(state.get("refresh") or {})
+			self.orders.update(state.get("orders") or {})
+			self.tracking.update(state.get("tracking") or {})
+			for item_id, item in (state.get("items") or {}).items():
+				item["models"] = {int(model_id): model for model_id, model in (item.get("models") or {}).items()}
+				self.items[int(item_id)] = item
+
 	def expire_access_token(self, token: str, error: str | None = None) -> None:
 		self._access[token]["expires_at"] = 0
 		if error:

@@ -114,6 +114,38 @@ class FakeTikTokShop(LocalServer):
 	def fail_next(self, times: int, status: int = 200, code: int = 0, message: str = "", path_prefix: str = "") -> None:
 		self.failures.append(Failure(times, status, code, message or f"injected {status}/{code}", path_prefix))
 
+	def accept_tokens(self, access: str, refresh: str) -> None:
+		"""Take a token pair as if this stand-in had issued it (the demo's pre-connected shop)."""
+		with self._lock:
+			self.access_tokens.add(access)
+			self.refresh_tokens.add(refresh)
+
+	def export_state(self) -> dict:
+		"""What a restarted stand-in must remember (JSON): grants, orders, packages and stock."""
+		with self._lock:
+			return json.loads(
+				json.dumps(
+					{
+						"access": sorted(self.access_tokens),
+						"refresh": sorted(self.refresh_tokens),
+						"orders": self.orders,
+						"packages": self.packages,
+						"products": self.products,
+						"token_counter": self._token_counter,
+					}
+				)
+			)
+
+	def import_state(self, state: dict) -> None:
+		"""Take back what export_state gave; products it names replace the catalogue's."""
+		with self._lock:
+			self.access_tokens.update(state.get("access") or [])
+			self.refresh_tokens.update(state.get("refresh") or [])
+			self.orders.update(state.get("orders") or {})
+			self.packages.update(state.get("packages") or {})
+			self.products.update(state.get("products") or {})
+			self._token_counter = max(self._token_counter, int(state.get("token_counter") or 0))
+
 	def expire_token(self, token: str = "TTP_access_1") -> None:
 		self.expired_tokens.add(token)
 

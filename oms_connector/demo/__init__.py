@@ -1,0 +1,1 @@
+"""The demo site's records (oms_connector.demo.setup.make_demo)."""
