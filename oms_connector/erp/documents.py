@@ -21,7 +21,7 @@ from frappe.utils import (
 )
 
 from oms_connector.domain.lifecycle import Action, DocumentState
-from oms_connector.domain.order import ChannelOrder, OrderStatus, currency_decimals
+from oms_connector.domain.order import ChannelOrder, OrderStatus, PaymentMethod, currency_decimals
 from oms_connector.erp import fieldnames
 
 LINK_FIELD = fieldnames.CHANNEL_ORDER
@@ -505,6 +505,27 @@ def make_credit_notes(doc, channel, order: ChannelOrder) -> None:
 		credit.posting_date = nowdate()
 		credit.insert(ignore_permissions=True)
 		credit.submit()
+		_refund(doc, channel, order, credit.name)
+
+
+def _refund(doc, channel, order: ChannelOrder, credit_note: str) -> None:
+	"""A prepaid buyer gets the money back from the account it was paid into: a Payment Entry
+	(Pay) against the credit note, as ERPNext makes it for a return invoice that is owed."""
+	from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
+
+	if order.payment_method != PaymentMethod.PREPAID or not channel.prepaid_payment_account:
+		return
+	if flt(frappe.db.get_value("Sales Invoice", credit_note, "outstanding_amount")) >= 0:
+		return  # the invoice was not paid yet: the credit note just lowers what is owed
+	pe = get_payment_entry("Sales Invoice", credit_note, bank_account=channel.prepaid_payment_account)
+	pe.reference_no = f"{order.external_order_id} refund"[:140]
+	pe.reference_date = nowdate()
+	pe.posting_date = nowdate()
+	if channel.mode_of_payment:
+		pe.mode_of_payment = channel.mode_of_payment
+	pe.set(LINK_FIELD, doc.name)
+	pe.insert(ignore_permissions=True)
+	pe.submit()
 
 
 ACTIONS = {

@@ -105,12 +105,20 @@ class TestOrderAmounts(FrappeTestCase):
 		receive(fx.canonical_order(order_id, "returned", shipments=packages, returned_lines={"OMS-TSHIRT": 1}))
 		self.assertEqual(returned_qty(name, "Delivery Note"), {"OMS-TSHIRT": 1})  # not once per package
 		self.assertEqual(returned_qty(name, "Sales Invoice"), {"OMS-TSHIRT": 1})
+		# prepaid: the money goes back to the buyer from the account it came into
+		[credit] = docs("Sales Invoice", name, is_return=1)
+		refunds = frappe.get_all(
+			"Payment Entry", filters={"oms_channel_order": name, "payment_type": "Pay", "docstatus": 1}, fields=["paid_amount", "paid_from"]
+		)
+		self.assertEqual([(flt(r.paid_amount), r.paid_from) for r in refunds], [(-flt(credit.grand_total), fx.ensure_basics()["cash"])])
+		self.assertEqual(flt(frappe.db.get_value("Sales Invoice", credit.name, "outstanding_amount")), 0)
 		self.assertEqual(frappe.db.get_value("Channel Order", name, "status"), "Returned")
 
 		# the buyer sends the rest back later: what is new is booked, nothing twice
 		receive(fx.canonical_order(order_id, "returned", shipments=packages, returned_lines={"OMS-TSHIRT": 2, "OMS-CAP": 1}))
 		self.assertEqual(returned_qty(name, "Delivery Note"), {"OMS-TSHIRT": 2, "OMS-CAP": 1})
 		self.assertEqual(returned_qty(name, "Sales Invoice"), {"OMS-TSHIRT": 2, "OMS-CAP": 1})
+		self.assertEqual(frappe.db.count("Payment Entry", {"oms_channel_order": name, "payment_type": "Pay", "docstatus": 1}), 2)
 		intake.process_order(name)  # again: nothing more
 		self.assertEqual(len(docs("Delivery Note", name, is_return=1)), 2)
 		self.assertEqual(len(docs("Delivery Note", name, is_return=0)), 2)  # nothing returned was shipped again
