@@ -487,7 +487,12 @@ def _orders_by_channel(channel: frappe._dict, events: Iterable[WebhookEvent]) ->
 
 def fetch_and_receive(channel_name: str, order_ids: list[str], source: str) -> list[str]:
 	"""Read these orders from the platform and store each as a Channel Order event (processing
-	is left to the drain). Returns the Channel Order names."""
+	is left to the drain). Returns the Channel Order names.
+
+	A Shopee order is read with its escrow detail, anew each time (its figures are estimates
+	until the order completes, so a changed escrow is a new event). An escrow Shopee cannot serve
+	just now fails the whole read, as a detail would: nothing is stored without what the buyer
+	paid, and the orders are read again (pushed ones stay marked, a poll repeats its window)."""
 
 	def details(connector: MarketplaceConnector) -> list[dict]:
 		return [raw for batch in _chunks(order_ids, DETAIL_BATCH) for raw in connector.get_order_details(batch)]

@@ -20,9 +20,9 @@ UNREADABLE_PREFIX = "UNREADABLE-"
 
 
 def _shopee(raw: dict) -> ChannelOrder:
-	from oms_connector.connectors.shopee.mapper import order_from_shopee
+	from oms_connector.connectors.shopee.mapper import order_from_payload
 
-	return order_from_shopee(raw)
+	return order_from_payload(raw)  # the detail with its escrow, or a bare detail stored before
 
 
 def _lazada(raw: dict) -> ChannelOrder:
@@ -38,9 +38,9 @@ def _tiktok(raw: dict) -> ChannelOrder:
 
 
 def _shopee_id(raw: dict) -> str:
-	from oms_connector.connectors.shopee.mapper import shopee_order_id
+	from oms_connector.connectors.shopee.mapper import payload_order_id
 
-	return shopee_order_id(raw)
+	return payload_order_id(raw)
 
 
 def _lazada_id(raw: dict) -> str:

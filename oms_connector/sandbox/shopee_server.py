@@ -10,7 +10,11 @@ of the signing rules (nothing is imported from the connector):
 - stock read back as update_stock left it: stock_info_v2 (summary_info.total_available_stock,
   seller_stock per location_id) on get_item_base_info for items without models, on
   get_model_list per model;
-- tokens: the code and every refresh token work once; access tokens can be expired on demand.
+- tokens: the code and every refresh token work once; access tokens can be expired on demand;
+- an escrow detail for every order it holds (as Shopee keeps one per order): the one a test put
+  in `escrow`, else one read off the detail as if the buyer used no voucher (lines at their
+  discounted price, the rest of total_amount the shipping fee the buyer paid); unknown orders
+  get order_not_found.
 Faults can be queued per path: HTTP 429, any 5xx, or a Shopee error code such as error_busy.
 Every request is recorded in `calls` so tests can check batching and paging.
 """
@@ -78,7 +82,7 @@ class FakeShopee(LocalServer):
 		self.shop_id = shop_id
 		self.clock = clock
 		self.orders: dict[str, dict] = {}  # order_sn -> full get_order_detail object
-		self.escrow: dict[str, dict] = {}  # order_sn -> get_escrow_detail "response"
+		self.escrow: dict[str, dict] = {}  # order_sn -> get_escrow_detail "response" (else escrow_of_detail)
 		self.items: dict[int, dict] = {}  # item_id -> {item_name, item_sku, status, tier_variation, models{model_id: {...}}}
 		self.tracking: dict[str, str] = {}  # order_sn -> tracking number once shipped
 		self.stock_failures: dict[tuple[int, int], str] = {}  # (item_id, model_id) -> failed_reason
@@ -401,9 +405,11 @@ class FakeShopee(LocalServer):
 	# --- payment -------------------------------------------------------------------------
 	def _api_payment_get_escrow_detail(self, shop_id, q, body):
 		order_sn = q.require("order_sn")
-		if order_sn not in self.escrow:
-			raise ShopeeError("order_not_found", "Order SN provided is invalid or does not belong to you. Please enter a valid Order SN.")
-		return {"response": self.escrow[order_sn]}
+		if order_sn in self.escrow:
+			return {"response": self.escrow[order_sn]}
+		if order_sn in self.orders:
+			return {"response": escrow_of_detail(self.orders[order_sn])}
+		raise ShopeeError("order_not_found", "Order SN provided is invalid or does not belong to you. Please enter a valid Order SN.")
 
 	# --- products ------------------------------------------------------------------------
 	def _api_product_get_item_list(self, shop_id, q, body):
@@ -526,6 +532,40 @@ class FakeShopee(LocalServer):
 		if order is None:
 			raise ShopeeError("error_not_found", "Wrong parameters, detail: the order is not found.")
 		return order
+
+
+def escrow_of_detail(detail: dict) -> dict:
+	"""The escrow of an order bought without vouchers: what its get_order_detail object implies."""
+	items = []
+	for item in detail.get("item_list") or []:
+		qty, original = item["model_quantity_purchased"], item["model_original_price"]
+		paid = item.get("model_discounted_price", original)
+		if paid == 0 and item.get("promotion_type") == "bundle_deal":
+			paid = original  # the detail prices bundle items at 0; the escrow gives their real price
+		items.append(
+			{
+				"item_id": item["item_id"],
+				"model_id": item.get("model_id", 0),
+				"model_sku": item.get("model_sku", ""),
+				"quantity_purchased": qty,
+				"original_price": original * qty,
+				"discounted_price": paid * qty,
+				"seller_discount": (original - paid) * qty,
+				"shopee_discount": 0,
+			}
+		)
+	subtotal = sum(row["discounted_price"] for row in items)
+	total = detail.get("total_amount", subtotal)
+	checkout = {
+		"buyer_total_amount": total,
+		"merchant_subtotal": subtotal,
+		"shipping_fee": max(total - subtotal, 0),
+		"seller_voucher": 0,
+		"shopee_voucher": min(total - subtotal, 0),  # paid less than the goods: Shopee's voucher covered it
+		"shopee_coins_redeemed": 0,
+		"credit_card_promotion": 0,
+	}
+	return {"order_sn": detail["order_sn"], "buyer_payment_info": checkout, "order_income": {"buyer_total_amount": total, "items": items}}
 
 
 class _Query:

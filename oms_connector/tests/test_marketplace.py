@@ -11,6 +11,7 @@ import json
 import random
 import time
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
 import frappe
@@ -98,6 +99,31 @@ def shopee_order(order_sn: str, status: str = "READY_TO_SHIP", updated: int | No
 				],
 			}
 		],
+	}
+
+
+def shopee_escrow(order_sn: str) -> dict:
+	"""The get_escrow_detail "response" of shopee_order() bought with 25,000 of shipping, a 10,000
+	seller voucher, a 15,000 Shopee voucher and 2,000 of coins: the buyer paid 337,000, though the
+	lines come to 339,000. Shopee funds 20,000 of the T-shirts' 60,000 discount."""
+	return {
+		"order_sn": order_sn,
+		"buyer_payment_info": {
+			"buyer_total_amount": 337000,
+			"merchant_subtotal": 339000,
+			"shipping_fee": 25000,
+			"seller_voucher": -10000,
+			"shopee_voucher": -15000,
+			"shopee_coins_redeemed": -2000,
+			"credit_card_promotion": 0,
+		},
+		"order_income": {
+			"buyer_total_amount": 337000,
+			"items": [
+				{"item_id": 3001, "model_id": 300101, "original_price": 300000, "discounted_price": 240000, "seller_discount": 40000, "shopee_discount": 20000, "quantity_purchased": 2},
+				{"item_id": 3002, "model_id": 0, "original_price": 99000, "discounted_price": 99000, "seller_discount": 0, "shopee_discount": 0, "quantity_purchased": 1},
+			],
+		},
 	}
 
 
@@ -362,6 +388,53 @@ class TestMarketplace(FrappeTestCase):
 		marketplace.fetch_pushed_orders()
 		self.assertEqual(event_count(name), 2)  # the push and the order as read
 		self.assertEqual(frappe.db.count("Sales Order", {"oms_channel_order": name}), 1)
+
+	def push_and_fetch(self, order_sn: str, status: str = "READY_TO_SHIP") -> str:
+		"""A signed Shopee status push for the order, then the job that reads it from the stand-in."""
+		body = shopee_push(self.shopee, order_sn, status)
+		self.post(SHOPEE, body, lambda url: {"Authorization": self.shopee.push_authorization(url, body)})
+		marketplace.fetch_pushed_orders()
+		return intake.channel_order_name(SHOPEE, order_sn)
+
+	def test_shopee_sales_order_totals_what_the_escrow_says_the_buyer_paid(self):
+		order_sn = f"SP{new_number(12)}"
+		detail = shopee_order(order_sn)
+		detail["total_amount"] = 337000  # what the buyer paid (the escrow's buyer_total_amount)
+		self.shopee.add_order(detail)
+		self.shopee.escrow[order_sn] = shopee_escrow(order_sn)
+
+		order = self.assert_ordered(self.push_and_fetch(order_sn))
+
+		sales_order = frappe.get_doc("Sales Order", order.sales_order)
+		self.assertEqual(sales_order.grand_total, 337000)  # not the lines' 339,000
+		self.assertEqual([row.tax_amount for row in sales_order.taxes if row.description == "Shipping fee"], [25000])
+		self.assertEqual([(row.seller_discount, row.platform_discount) for row in order.items], [(40000, 20000), (0, 0)])
+		self.assertEqual((order.grand_total, order.shipping_fee, order.discount_total), (337000, 25000, 87000))
+
+		# Escrow figures are estimates until the order completes: the next push reads the escrow
+		# again, a changed one is a new event, and the order follows the newest.
+		revised = shopee_escrow(order_sn)
+		revised["order_income"]["items"][0].update(seller_discount=30000, shopee_discount=30000)
+		self.shopee.escrow[order_sn] = revised
+		read_before = frappe.db.count("Channel Order Event", {"channel_order": order.name, "source": "Webhook"})
+		self.push_and_fetch(order_sn)
+		self.assertEqual(frappe.db.count("Channel Order Event", {"channel_order": order.name, "source": "Webhook"}), read_before + 1)
+		order = self.process(order.name)
+		normalized = json.loads(order.normalized_order)
+		self.assertEqual([Decimal(line["platform_discount"]) for line in normalized["lines"]], [30000, 0])
+		self.assertEqual(Decimal(normalized["total"]), 337000)
+		self.assertEqual(frappe.db.count("Sales Order", {"oms_channel_order": order.name}), 1)
+
+	def test_shopee_order_whose_escrow_is_of_another_order_is_refused(self):
+		order_sn, other = f"SP{new_number(12)}", f"SP{new_number(12)}"
+		self.shopee.add_order(shopee_order(order_sn))
+		self.shopee.escrow[order_sn] = shopee_escrow(other)
+
+		order = self.process(self.push_and_fetch(order_sn))
+
+		self.assertEqual(order.status, "Error")
+		self.assertIn(f"the escrow detail is of order {other}", order.error)
+		self.assertFalse(order.sales_order)
 
 	def test_shopee_push_signed_for_https_passes_behind_a_proxy_that_ends_tls(self):
 		order_sn = f"SP{new_number(12)}"

@@ -1,4 +1,6 @@
-"""The Shopee connector driven end to end against oms_connector/sandbox/shopee_server.py."""
+"""The Shopee connector driven end to end against oms_connector/sandbox/shopee_server.py, and
+its mapper on Shopee's own published examples (tests/connectors/shopee_published/, sources there
+and in PUBLISHED_SOURCES)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import hmac
 import json
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -22,9 +25,11 @@ from oms_connector.connectors.base import (
 	StockUpdate,
 )
 from oms_connector.connectors.http import PlatformHTTP
-from oms_connector.connectors.shopee import STATUS_MAP, ShopeeConnector, base_string, order_from_shopee, sign
+from oms_connector.connectors.shopee import STATUS_MAP, ShopeeConnector, base_string, order_from_payload, order_from_shopee, sign
 from oms_connector.connectors.shopee.client import classify_error
+from oms_connector.connectors.shopee.mapper import shopee_payload
 from oms_connector.domain.order import InvalidOrder, OrderStatus, PaymentMethod
+from oms_connector.erp.platforms import map_payload, peek_order_id
 from oms_connector.sandbox.shopee_server import FakeShopee
 
 PARTNER_ID = 2001887
@@ -34,12 +39,32 @@ PUSH_URL = "https://oms.example.vn/api/method/oms_connector.api.shopee_push"
 ORDER_LIST = "/api/v2/order/get_order_list"
 ORDER_DETAIL = "/api/v2/order/get_order_detail"
 UPDATE_STOCK = "/api/v2/product/update_stock"
+ESCROW_DETAIL = "/api/v2/payment/get_escrow_detail"
+
+# Shopee's published response examples, as Shopee's Open Platform serves them (the API reference
+# pages' "Response Example"), kept in the shopee_published/ folder. Shopee replaces its examples
+# now and then; the snapshots of its API reference that congminh1254/shopee-sdk commits daily
+# (schemas/<api>.json, field response_sample) hold each revision:
+PUBLISHED = Path(__file__).parent / "shopee_published"
+PUBLISHED_SOURCES = {
+	# COD order 2404098R48U37H, VN; Shopee's JSON has two typos (a doubled "{" and a missing
+	# comma after "logistics_channel_id"), fixed in the copy, nothing else changed.
+	"get_order_detail.json": "https://open.shopee.com/documents/v2/v2.order.get_order_detail?module=94&type=1"
+	" (congminh1254/shopee-sdk@cb231e9bdf6d6996b0c9d81825fc10e1acb39246 schemas/v2.order.get_order_detail.json)",
+	# ShopeePay order 2405017HD347PQ, VN, with a return: the example until October 2025.
+	"get_escrow_detail_vn.json": "https://open.shopee.com/documents/v2/v2.payment.get_escrow_detail?module=97&type=1"
+	" (congminh1254/shopee-sdk@381284b0f34dcd5e69419d6ea75d3752bea7546c schemas/v2.payment.get_escrow_detail.json)",
+	# Card order 251021P1YSSN5U, SG (two decimals): the example from October 2025 to May 2026.
+	"get_escrow_detail_sg.json": "https://open.shopee.com/documents/v2/v2.payment.get_escrow_detail?module=97&type=1"
+	" (congminh1254/shopee-sdk@2bb34333db7e60e596ed7cbb3544f74db8cb9872 schemas/v2.payment.get_escrow_detail.json)",
+}
 
 
 # --- payloads ---------------------------------------------------------------------------
 def cod_detail(order_sn: str = "2404098R48U37H", update_time: int = 1713139948, status: str = "READY_TO_SHIP") -> dict:
 	"""A get_order_detail order as Shopee VN returns it (shape of the API reference's example):
-	COD, masked recipient, three lines, two packages."""
+	COD, masked recipient, three lines, two packages, no voucher and free shipping (so
+	total_amount is what the lines add up to: 2 x 48,000 + 40,000 + the bundle item's 250,000)."""
 	return {
 		"order_sn": order_sn,
 		"region": "VN",
@@ -57,7 +82,7 @@ def cod_detail(order_sn: str = "2404098R48U37H", update_time: int = 1713139948, 
 		"actual_shipping_fee": 0,
 		"payment_method": "Cash on Delivery",
 		"shipping_carrier": "Giao Hàng Nhanh",
-		"total_amount": 362000,
+		"total_amount": 386000,
 		"recipient_address": {
 			"name": "P******n",
 			"phone": "******64",
@@ -133,7 +158,8 @@ def cod_detail(order_sn: str = "2404098R48U37H", update_time: int = 1713139948, 
 
 
 def prepaid_detail() -> dict:
-	"""The four-line ShopeePay order of the get_escrow_detail example, as get_order_detail shows it."""
+	"""A ShopeePay order of four items bought without vouchers, shipped free, as get_order_detail
+	shows it (written for these tests: total_amount is what the lines add up to)."""
 	rows = [
 		(24173211461, 99542389678, "SXY472001", 21000, 14700),
 		(24822331570, 245581210110, "HZMBB0198001", 4000, 3000),
@@ -141,7 +167,7 @@ def prepaid_detail() -> dict:
 		(25823200241, 147257500156, "SXY481001", 8000, 6000),
 	]
 	return {
-		"order_sn": "2405017HD347PQ",
+		"order_sn": "2405027PX3K9QA",
 		"region": "VN",
 		"currency": "VND",
 		"cod": False,
@@ -151,7 +177,7 @@ def prepaid_detail() -> dict:
 		"buyer_user_id": 55512,
 		"buyer_username": "ng_phuong48",
 		"payment_method": "ShopeePay Linked Bank Account",
-		"total_amount": 48440,
+		"total_amount": 52600,
 		"recipient_address": {
 			"name": "Nguyễn Phương",
 			"phone": "84912345678",
@@ -172,59 +198,126 @@ def prepaid_detail() -> dict:
 
 
 def escrow_example() -> dict:
-	"""get_escrow_detail's documented VN example (response object), plus VN withholding taxes."""
+	"""The get_escrow_detail "response" of prepaid_detail()'s order (written for these tests):
+	Shopee funds 2,000 of the first line's 6,300 discount, the seller the rest."""
 	items = [
-		(24173211461, 99542389678, "SXY472001", 21000, 14700, 6300),
-		(24822331570, 245581210110, "HZMBB0198001", 4000, 3000, 1000),
-		(25819910186, 232615005081, "SXY482006", 41000, 28900, 12100),
-		(25823200241, 147257500156, "SXY481001", 8000, 6000, 2000),
+		(24173211461, 99542389678, "SXY472001", 21000, 14700, 4300, 2000),
+		(24822331570, 245581210110, "HZMBB0198001", 4000, 3000, 1000, 0),
+		(25819910186, 232615005081, "SXY482006", 41000, 28900, 12100, 0),
+		(25823200241, 147257500156, "SXY481001", 8000, 6000, 2000, 0),
 	]
 	return {
-		"order_sn": "2405017HD347PQ",
+		"order_sn": "2405027PX3K9QA",
 		"buyer_user_name": "ng_phuong48",
-		"return_order_sn_list": ["2405060KVC6EQB3"],
+		"return_order_sn_list": [],
 		"buyer_payment_info": {
 			"buyer_payment_method": "ShopeePay Linked Bank Account",
-			"buyer_total_amount": 48440,
+			"buyer_total_amount": 52600,
 			"credit_card_promotion": 0,
 			"merchant_subtotal": 52600,
 			"seller_voucher": 0,
-			"shipping_fee": 2000,
-			"shopee_coins_redeemed": -900,
-			"shopee_voucher": -5260,
+			"shipping_fee": 0,
+			"shopee_coins_redeemed": 0,
+			"shopee_voucher": 0,
 		},
 		"order_income": {
-			"actual_shipping_fee": 0,
-			"buyer_paid_shipping_fee": 2000,
-			"buyer_payment_method": "ShopeePay Linked Bank Account",
-			"buyer_total_amount": 48440,
-			"coins": 400,
-			"commission_fee": 0,
-			"cost_of_goods_sold": 23700,
-			"credit_card_transaction_fee": 848,
-			"drc_adjustable_refund": 25510,
-			"escrow_amount": 37719,
-			"estimated_shipping_fee": 17000,
-			"final_shipping_fee": 15000,
-			"instalment_plan": "N/A",
+			"buyer_paid_shipping_fee": 0,
+			"buyer_total_amount": 52600,
+			"coins": 0,
+			"commission_fee": 2630,
+			"escrow_amount": 49970,
 			"items": [
-				{"item_id": i, "model_id": m, "model_sku": sku, "original_price": o, "discounted_price": d, "seller_discount": s, "shopee_discount": 0, "quantity_purchased": 1}
-				for i, m, sku, o, d, s in items
+				{"item_id": i, "model_id": m, "model_sku": sku, "original_price": o, "discounted_price": d, "seller_discount": s, "shopee_discount": p, "quantity_purchased": 1}
+				for i, m, sku, o, d, s, p in items
 			],
-			"order_discounted_price": 23700,
-			"order_original_price": 74000,
-			"seller_discount": 9300,
-			"seller_return_refund": -28900,
-			"seller_transaction_fee": 848,
-			"seller_voucher_code": [],
-			"service_fee": 2133,
-			"shopee_discount": 0,
-			"shopee_shipping_rebate": 15000,
+			"seller_discount": 19400,
+			"shopee_discount": 2000,
 			"voucher_from_seller": 0,
-			"voucher_from_shopee": 2370,
-			"withholding_tax": 0,
-			"withholding_vat_tax": 1000,
-			"withholding_pit_tax": 500,
+			"voucher_from_shopee": 0,
+		},
+	}
+
+
+def published(name: str) -> dict:
+	"""The "response" of one of Shopee's published examples (PUBLISHED_SOURCES says whence)."""
+	return json.loads((PUBLISHED / name).read_text(encoding="utf-8"))["response"]
+
+
+def published_cod_detail() -> dict:
+	return published("get_order_detail.json")["order_list"][0]
+
+
+def detail_of_escrow(escrow: dict, payment_method: str, currency: str) -> dict:
+	"""get_order_detail's object for the order of one of Shopee's published escrow examples.
+
+	Shopee published no detail of those orders, so this one is written from the escrow: its items
+	at their original and discounted price, its buyer_total_amount as total_amount."""
+	items = [
+		{
+			"item_id": row["item_id"],
+			"model_id": row["model_id"],
+			"item_sku": row["item_sku"],
+			"model_sku": row["model_sku"],
+			"item_name": row["item_name"],
+			"model_name": row["model_name"],
+			"model_quantity_purchased": row["quantity_purchased"],
+			"model_original_price": row["original_price"] / row["quantity_purchased"],
+			"model_discounted_price": row["discounted_price"] / row["quantity_purchased"],
+		}
+		for row in escrow["order_income"]["items"]
+	]
+	return {
+		"order_sn": escrow["order_sn"],
+		"currency": currency,
+		"cod": False,
+		"order_status": "COMPLETED",
+		"create_time": 1714540000,
+		"update_time": 1715000000,
+		"buyer_username": escrow["buyer_user_name"],
+		"payment_method": payment_method,
+		"total_amount": escrow["buyer_payment_info"]["buyer_total_amount"],
+		"recipient_address": {"name": "N******g", "phone": "******48", "state": "TP. Hồ Chí Minh", "city": "Quận 1", "full_address": "12 L******"},
+		"item_list": items,
+		"package_list": [],
+	}
+
+
+def escrow_of_published_cod_detail() -> dict:
+	"""An escrow for the published COD order, which Shopee published none for (written for these
+	tests to the figures it did publish: 48,000 of goods after the flash sale, 32,119 collected):
+	Shopee funds 50,000 of the flash sale, the buyer paid 12,000 shipping and used a 4,800 seller
+	voucher, a 20,000 Shopee voucher and 3,081 of coins."""
+	return {
+		"order_sn": "2404098R48U37H",
+		"buyer_user_name": "xt4fdsf96j",
+		"buyer_payment_info": {
+			"buyer_payment_method": "Cash on Delivery",
+			"buyer_total_amount": 32119,
+			"merchant_subtotal": 48000,
+			"shipping_fee": 12000,
+			"seller_voucher": -4800,
+			"shopee_voucher": -20000,
+			"shopee_coins_redeemed": -3081,
+			"credit_card_promotion": 0,
+		},
+		"order_income": {
+			"buyer_total_amount": 32119,
+			"buyer_paid_shipping_fee": 12000,
+			"voucher_from_seller": 4800,
+			"voucher_from_shopee": 20000,
+			"coins": 3081,
+			"items": [
+				{
+					"item_id": 23620853561,
+					"model_id": 221404189791,
+					"model_sku": "QAZ-SADOER-05",
+					"original_price": 300000,
+					"discounted_price": 48000,
+					"seller_discount": 202000,
+					"shopee_discount": 50000,
+					"quantity_purchased": 1,
+				}
+			],
 		},
 	}
 
@@ -286,7 +379,7 @@ def test_authorization_url_then_code_exchange(fake):
 	assert tokens.access_token and tokens.refresh_token and tokens.shop_id == str(SHOP_ID)
 	assert tokens.access_expires_at - datetime.now(timezone.utc) > timedelta(hours=3, minutes=59)
 	fake.add_order(cod_detail("AUTH1"))
-	assert connector.get_order_details(["AUTH1"])[0]["order_sn"] == "AUTH1"  # the new token works
+	assert connector.get_order_details(["AUTH1"])[0]["order"]["order_sn"] == "AUTH1"  # the new token works
 	body = json.loads(fake.calls_to("/api/v2/auth/token/get")[0]["body"])
 	assert body == {"code": back["code"][0], "partner_id": PARTNER_ID, "shop_id": SHOP_ID}
 
@@ -314,7 +407,7 @@ def test_refresh_token_is_single_use(fake, connector):
 	with pytest.raises(AuthError):
 		stale.refresh_tokens()
 	fake.add_order(cod_detail())
-	assert connector.get_order_details(["2404098R48U37H"])[0]["order_sn"] == "2404098R48U37H"
+	assert connector.get_order_details(["2404098R48U37H"])[0]["order"]["order_sn"] == "2404098R48U37H"
 
 
 # --- polling ----------------------------------------------------------------------------
@@ -357,11 +450,15 @@ def test_details_are_fetched_50_at_a_time(fake, connector):
 	for sn in ids:
 		fake.add_order(cod_detail(sn))
 	details = connector.get_order_details(ids)
-	assert sorted(d["order_sn"] for d in details) == ids
+	assert sorted(d["order"]["order_sn"] for d in details) == ids
 	calls = fake.calls_to(ORDER_DETAIL)
 	assert [len(c["query"]["order_sn_list"][0].split(",")) for c in calls] == [50, 50, 20]
 	# The optional fields the mapper reads were asked for, so they came back.
-	assert details[0]["item_list"] and details[0]["recipient_address"] and details[0]["package_list"]
+	first = details[0]["order"]
+	assert first["item_list"] and first["recipient_address"] and first["package_list"] and first["total_amount"]
+	# and every order came with its own escrow
+	assert sorted(c["query"]["order_sn"][0] for c in fake.calls_to(ESCROW_DETAIL)) == ids
+	assert all(d["escrow"]["order_sn"] == d["order"]["order_sn"] for d in details)
 	order = connector.map_order(details[0])
 	assert order.external_order_id == "D0000" and len(order.lines) == 3
 
@@ -411,6 +508,78 @@ def test_lost_push_messages_are_read_then_confirmed(fake, connector):
 	assert connector.get_lost_push_messages().events == []
 
 
+# --- escrow: what the buyer paid ----------------------------------------------------------
+def test_order_details_come_with_their_escrow_response(fake, connector):
+	detail = prepaid_detail()
+	fake.add_order(detail)
+	fake.escrow[detail["order_sn"]] = escrow_example()
+	[payload] = connector.get_order_details([detail["order_sn"]])
+	assert payload["order"]["order_sn"] == detail["order_sn"]
+	assert payload["escrow"] == escrow_example()  # the response only: no request_id to differ per read
+	assert [c["query"]["order_sn"] for c in fake.calls_to(ESCROW_DETAIL)] == [[detail["order_sn"]]]
+	order = connector.map_order(payload)
+	assert order.lines[0].platform_discount == 2000 and order.platform_total == 52600
+
+
+def test_the_stand_in_serves_an_escrow_for_every_order_it_holds(fake, connector):
+	detail = cod_detail("E3")
+	detail["total_amount"] += 15000  # the buyer paid shipping: only an escrow can say so
+	fake.add_order(detail)
+	order = connector.map_order(connector.get_order_details(["E3"])[0])
+	assert order.shipping_fee == 15000 and order.buyer_paid == order.platform_total == 401000
+
+
+def test_a_changed_escrow_is_read_again_as_a_new_payload_the_order_follows(fake, connector):
+	detail = prepaid_detail()
+	order_sn = detail["order_sn"]
+	fake.add_order(detail)
+	fake.escrow[order_sn] = escrow_example()
+	first, again = connector.get_order_details([order_sn]), connector.get_order_details([order_sn])
+	assert json.dumps(first, sort_keys=True) == json.dumps(again, sort_keys=True)  # the same bytes: stored once
+
+	revised = escrow_example()  # escrow figures are estimates until the order completes
+	revised["order_income"]["items"][2].update(seller_discount=10100, shopee_discount=2000)
+	revised["order_income"].update(shopee_discount=4000, escrow_amount=51970)
+	fake.escrow[order_sn] = revised
+	[later] = connector.get_order_details([order_sn])
+	assert json.dumps(later, sort_keys=True) != json.dumps(first, sort_keys=True)
+	assert (connector.map_order(later).lines[2].platform_discount, connector.map_order(first[0]).lines[2].platform_discount) == (2000, 0)
+	assert len(fake.calls_to(ESCROW_DETAIL)) == 3
+
+
+def test_an_escrow_shopee_cannot_serve_now_holds_the_orders_for_a_later_read(fake, connector):
+	fake.add_order(cod_detail("E4"))
+	fake.fail(ESCROW_DETAIL, "503", times=3)
+	with pytest.raises(RetryableError):
+		connector.get_order_details(["E4"])
+	fake.fail(ESCROW_DETAIL, "error_busy", times=3)
+	with pytest.raises(RateLimited):
+		connector.get_order_details(["E4"])
+	assert connector.get_order_details(["E4"])[0]["escrow"]["order_sn"] == "E4"
+
+
+def test_an_escrow_shopee_refuses_is_stored_as_missing_with_its_reason(fake, connector):
+	fake.add_order(cod_detail("E5"))
+	shipped = cod_detail("E6")
+	shipped["total_amount"] += 15000
+	fake.add_order(shipped)
+	fake.fail(ESCROW_DETAIL, "error_data", times=2, message="data not exist")
+	free, paid_shipping = connector.get_order_details(["E5", "E6"])
+	assert free["escrow"] is None and "error_data: data not exist" in free["escrow_error"]
+	assert connector.map_order(free).buyer_paid == 386000  # total_amount is the lines': nothing to split
+	with pytest.raises(InvalidOrder, match="buyer paid 401000 .*Shopee did not give it: .*error_data: data not exist"):
+		connector.map_order(paid_shipping)
+
+
+def test_stored_payloads_old_and_new_map_and_peek_agrees():
+	for payload in (prepaid_detail(), shopee_payload(prepaid_detail(), escrow_example()), shopee_payload(prepaid_detail(), None, "busy")):
+		raw = json.dumps(payload)
+		assert peek_order_id("Shopee", raw) == map_payload("Shopee", raw).external_order_id == "2405027PX3K9QA"
+	assert order_from_payload(shopee_payload(prepaid_detail(), escrow_example())).lines[0].platform_discount == 2000
+	with pytest.raises(InvalidOrder, match="'order' must be an object"):
+		order_from_payload({"order": [prepaid_detail()]})
+
+
 # --- fulfilment -------------------------------------------------------------------------
 def test_ship_then_tracking(fake, connector):
 	fake.add_order(cod_detail("SHIP1"))
@@ -448,6 +617,7 @@ def test_cancel_sends_out_of_stock_with_every_item(fake, connector):
 		{"item_id": 25819910186, "model_id": 232615005081},
 	]
 	assert fake.orders["CXL1"]["order_status"] == "CANCELLED"
+	assert not fake.calls_to(ESCROW_DETAIL)  # the items are all it needs
 	fake.add_order(cod_detail("CXL2", status="SHIPPED"))
 	with pytest.raises(ConnectorError) as failure:
 		connector.cancel_order("CXL2", item_list=[{"item_id": 1, "model_id": 2}])
@@ -547,7 +717,10 @@ def test_read_stock_of_nothing_calls_nothing(fake, connector):
 
 # --- money ------------------------------------------------------------------------------
 def test_settlement_maps_order_income(fake, connector):
-	fake.escrow["2405017HD347PQ"] = escrow_example()
+	escrow = published("get_escrow_detail_vn.json")
+	# Shopee's example withholds no tax; a VN household seller's escrow does (by law, since 2025)
+	escrow["order_income"].update(withholding_vat_tax=1000, withholding_pit_tax=500)
+	fake.escrow["2405017HD347PQ"] = escrow
 	settlement = connector.get_settlement("2405017HD347PQ")
 	assert settlement.payout == Decimal(37719)
 	assert settlement.commission_fee == 0 and settlement.service_fee == Decimal(2133)
@@ -567,7 +740,7 @@ def test_settlement_maps_order_income(fake, connector):
 def test_429_then_success(fake, connector):
 	fake.add_order(cod_detail("R1"))
 	fake.fail(ORDER_DETAIL, "429", times=2)
-	assert connector.get_order_details(["R1"])[0]["order_sn"] == "R1"
+	assert connector.get_order_details(["R1"])[0]["order"]["order_sn"] == "R1"
 	calls = fake.calls_to(ORDER_DETAIL)
 	assert len(calls) == 3
 
@@ -576,7 +749,7 @@ def test_busy_answers_are_retried(fake, connector):
 	fake.add_order(cod_detail("R2"))
 	fake.fail(ORDER_DETAIL, "error_busy")
 	fake.fail(ORDER_DETAIL, "error_server", message="Too many requests, please try again later")
-	assert connector.get_order_details(["R2"])[0]["order_sn"] == "R2"
+	assert connector.get_order_details(["R2"])[0]["order"]["order_sn"] == "R2"
 	assert len(fake.calls_to(ORDER_DETAIL)) == 3
 
 
@@ -597,7 +770,7 @@ def test_expired_token_raises_auth_error_then_refresh_recovers(fake, connector, 
 	assert failure.value.code == code
 	assert len(fake.calls_to(ORDER_DETAIL)) == 1  # auth errors are not retried
 	connector.refresh_tokens()
-	assert connector.get_order_details(["T1"])[0]["order_sn"] == "T1"
+	assert connector.get_order_details(["T1"])[0]["order"]["order_sn"] == "T1"
 
 
 def test_wrong_key_and_stale_timestamp_are_refused(fake, connector):
@@ -646,8 +819,9 @@ def test_mapper_cod_multi_item_multi_package():
 	assert flash.listing_id == "23620853561" and flash.external_line_id == "23620853561:221404189791"
 	assert (comb.sku, comb.seller_discount, comb.external_line_id) == ("HZMBB0198", 0, "24822331570:0")  # item_sku fallback
 	assert (bundle.sku, bundle.seller_discount) == ("SXY482006", 0)  # bundle price 0 is not a 100 % discount
-	# Vouchers and buyer-paid shipping are unknowable from the detail: nothing invented.
-	assert order.shipping_fee == 0 and order.order_discount == 0 and order.platform_total is None
+	# Vouchers and buyer-paid shipping are unknowable from the detail: it maps only because its
+	# total_amount is exactly what its lines add up to.
+	assert order.shipping_fee == 0 and order.order_discount == 0 and order.platform_total == 386000 == order.buyer_paid
 	address = order.shipping_address
 	assert (address.province, address.district, address.ward) == ("Bạc Liêu", "Huyện Phước Long", "Xã Phong Thạnh Tây B")
 	assert address.phone is None and address.country == "Vietnam" and address.is_complete
@@ -660,28 +834,20 @@ def test_mapper_cod_multi_item_multi_package():
 	assert order.created_at == datetime(2024, 4, 8, 18, 39, 51, tzinfo=timezone.utc)
 
 
-def test_mapper_prepaid_with_escrow_reconciles():
+def test_mapper_prepaid_without_vouchers_maps_alone_and_its_escrow_splits_the_discounts():
 	detail = prepaid_detail()
 	plain = order_from_shopee(detail)
 	assert plain.payment_method == PaymentMethod.PREPAID and plain.status == OrderStatus.COMPLETED
 	assert plain.shipping_address.phone == "84912345678" and plain.buyer.identity_phone == "0912345678"
-	assert plain.buyer.name == "Nguyễn Phương" and plain.platform_total is None
+	assert plain.buyer.name == "Nguyễn Phương"
+	assert plain.platform_total == Decimal(52600) == plain.buyer_paid  # total_amount is the lines' sum
+	assert all(line.platform_discount == 0 for line in plain.lines)  # the detail can't tell who funds it
 
 	order = order_from_shopee(detail, escrow={"response": escrow_example()})
 	assert order.items_total == 74000 and order.line_discounts == 21400
-	assert order.seller_voucher == 0 and order.platform_voucher == 6160  # Shopee voucher 5260 + coins 900
-	assert order.shipping_fee == 2000
-	assert order.platform_total == Decimal(48440) == order.buyer_paid
-
-
-def test_mapper_splits_platform_funded_discounts():
-	detail = prepaid_detail()
-	escrow = escrow_example()
-	row = escrow["order_income"]["items"][0]
-	row["seller_discount"], row["shopee_discount"] = 4300, 2000
-	order = order_from_shopee(detail, escrow=escrow)
 	assert (order.lines[0].seller_discount, order.lines[0].platform_discount) == (4300, 2000)
-	assert order.platform_total == 48440
+	assert order.shipping_fee == 0 and order.order_discount == 0
+	assert order.platform_total == Decimal(52600) == order.buyer_paid
 
 
 @pytest.mark.parametrize(
@@ -721,6 +887,100 @@ def test_mapper_refuses_what_it_cannot_read():
 		order_from_shopee(detail)
 
 
+# --- Shopee's published examples ----------------------------------------------------------
+def test_published_cod_detail_alone_is_refused_rather_than_booked_at_its_lines():
+	"""The defect: mapped without its escrow, Shopee's own example was booked at 48,000 (its line
+	after the flash sale) while the carrier collects 32,119 (total_amount)."""
+	detail = published_cod_detail()
+	with pytest.raises(InvalidOrder, match="buyer paid 32119 .total_amount., not the 48000 .*escrow detail.*not read"):
+		order_from_shopee(detail)
+	with pytest.raises(InvalidOrder, match="buyer paid 32119"):  # a bare detail stored before escrows were read
+		map_payload("Shopee", json.dumps(detail))
+	refused = shopee_payload(detail, None, "Shopee error_data: data not exist")
+	with pytest.raises(InvalidOrder, match="Shopee did not give it: Shopee error_data: data not exist"):
+		map_payload("Shopee", json.dumps(refused))
+
+
+def test_published_cod_detail_with_its_escrow_is_booked_at_what_the_carrier_collects():
+	detail = published_cod_detail()
+	order = map_payload("Shopee", json.dumps(shopee_payload(detail, escrow_of_published_cod_detail())))
+	assert order.payment_method == PaymentMethod.COD and order.status == OrderStatus.COMPLETED
+	[line] = order.lines
+	assert (line.sku, line.qty, line.unit_price) == ("QAZ-SADOER-05", 1, 300000)
+	assert (line.seller_discount, line.platform_discount) == (202000, 50000)  # the flash sale, split
+	assert order.shipping_fee == 12000  # what the buyer paid, not estimated_shipping_fee 5000
+	assert (order.seller_voucher, order.platform_voucher) == (4800, 23081)  # Shopee voucher + coins
+	assert order.buyer_paid == order.platform_total == Decimal(detail["total_amount"]) == 32119
+
+	other_total = copy.deepcopy(detail)
+	other_total["total_amount"] = 32000
+	with pytest.raises(InvalidOrder, match="carrier collects 32000 .total_amount. but the escrow says the buyer paid 32119"):
+		order_from_shopee(other_total, escrow_of_published_cod_detail())
+
+
+def test_published_detail_and_the_published_escrow_of_another_order_are_refused():
+	detail, escrow = published_cod_detail(), published("get_escrow_detail_vn.json")
+	with pytest.raises(InvalidOrder, match="order 2404098R48U37H: the escrow detail is of order 2405017HD347PQ, not this one"):
+		order_from_shopee(detail, escrow)
+	payload = json.dumps(shopee_payload(detail, escrow))
+	with pytest.raises(InvalidOrder, match="escrow detail is of order 2405017HD347PQ"):
+		map_payload("Shopee", payload)
+	assert peek_order_id("Shopee", payload) == "2404098R48U37H"  # stored on the detail's order all the same
+	nameless = {key: value for key, value in escrow_of_published_cod_detail().items() if key != "order_sn"}
+	with pytest.raises(InvalidOrder, match="escrow detail is of order .none named."):
+		order_from_shopee(detail, nameless)
+
+
+def test_published_vn_escrow_reproduces_what_the_buyer_paid():
+	escrow = published("get_escrow_detail_vn.json")
+	detail = detail_of_escrow(escrow, "ShopeePay Linked Bank Account", "VND")
+	order = map_payload("Shopee", json.dumps(shopee_payload(detail, escrow)))
+	assert [line.sku for line in order.lines] == ["SXY472001", "HZMBB0198001", "SXY482006", "SXY481001"]
+	assert order.items_total == 74000  # order_original_price
+	assert [(line.seller_discount, line.platform_discount) for line in order.lines] == [(6300, 0), (1000, 0), (12100, 0), (2000, 0)]
+	assert order.shipping_fee == 2000
+	# buyer_payment_info is the checkout: Shopee voucher 5,260 + 900 coins (order_income has
+	# since been cut by the return of SXY482006: voucher_from_shopee 2,370, coins 400)
+	assert (order.seller_voucher, order.platform_voucher) == (0, 6160)
+	assert order.buyer_paid == order.platform_total == 48440  # 52,600 of goods + 2,000 - 6,160
+
+
+def test_published_sg_escrow_reproduces_what_the_buyer_paid_in_cents():
+	escrow = published("get_escrow_detail_sg.json")
+	detail = detail_of_escrow(escrow, "Credit Card/Debit Card", "SGD")
+	order = order_from_shopee(detail, {"response": escrow})
+	assert [(line.sku, line.unit_price, line.seller_discount, line.platform_discount) for line in order.lines] == [
+		("DWSZ01-RG-S", Decimal("4.92"), Decimal("0.93"), 0),
+		("DWSZ01-RG-L", Decimal("4.92"), Decimal("0.93"), 0),
+	]
+	assert order.shipping_fee == 0 and order.seller_voucher == 0
+	assert order.platform_voucher == Decimal("0.91")  # Shopee voucher 0.67 + 0.24 of coins
+	assert order.buyer_paid == order.platform_total == Decimal("7.07")
+
+
+def test_an_escrow_that_does_not_add_up_is_refused_naming_the_buyer_fees():
+	escrow = published("get_escrow_detail_vn.json")
+	detail = detail_of_escrow(escrow, "SPayLater", "VND")
+	escrow["buyer_payment_info"].update(buyer_service_fee=2000, buyer_total_amount=50440)
+	with pytest.raises(InvalidOrder, match="buyer paid 50440 .escrow buyer_total_amount., not the 48440 .*buyer_service_fee 2000"):
+		order_from_shopee(detail, escrow)
+	del escrow["buyer_payment_info"]["buyer_total_amount"], escrow["order_income"]["buyer_total_amount"]
+	with pytest.raises(InvalidOrder, match="escrow has no buyer_total_amount"):
+		order_from_shopee(detail, escrow)
+
+
+def test_a_broken_line_is_named_before_the_total_it_throws_off():
+	detail = cod_detail()
+	detail["item_list"][0]["model_quantity_purchased"] = 0
+	with pytest.raises(InvalidOrder, match="line 1 .QAZ-SADOER-05. has quantity 0"):
+		order_from_shopee(detail)
+	del detail["total_amount"]
+	detail["item_list"][0]["model_quantity_purchased"] = 2
+	with pytest.raises(InvalidOrder, match="neither the escrow detail .it was not read with this order. nor total_amount"):
+		order_from_shopee(detail)
+
+
+# --- channel settings ---------------------------------------------------------------
 def test_request_timeout_comes_from_the_channel_settings_within_bounds():
 	from oms_connector.connectors.base import request_timeout
 

@@ -40,7 +40,7 @@ from ..base import (
 	TokenSet,
 	WebhookEvent,
 )
-from .mapper import order_from_shopee
+from .mapper import order_from_payload, shopee_payload
 
 AUTH_PARTNER = "/api/v2/shop/auth_partner"
 TOKEN_GET = "/api/v2/auth/token/get"
@@ -346,6 +346,26 @@ class ShopeeConnector(MarketplaceConnector):
 			start = stop
 
 	def get_order_details(self, order_ids: list[str]) -> list[dict]:
+		"""Each order as it is stored, `shopee_payload(detail, escrow)`: its get_order_detail object
+		(50 order_sn per call, with the optional fields the mapper reads) and its escrow detail,
+		read anew every time (its figures are estimates until the order completes).
+
+		An escrow Shopee cannot serve just now (429, 5xx, busy, timeout past the retries) raises,
+		so the orders are read again later rather than stored without what the buyer paid; one it
+		refuses outright is stored as missing, with Shopee's reason."""
+		return [self._with_escrow(detail) for detail in self._order_details(order_ids)]
+
+	def _with_escrow(self, detail: dict) -> dict:
+		try:
+			answer = self._call("GET", GET_ESCROW_DETAIL, params={"order_sn": str(detail.get("order_sn") or "")})
+		except (AuthError, RetryableError):
+			raise
+		except ConnectorError as exc:
+			return shopee_payload(detail, None, str(exc))
+		# only "response": request_id differs on every call and would make each read a new payload
+		return shopee_payload(detail, answer.get("response"), "Shopee answered without a response")
+
+	def _order_details(self, order_ids: list[str]) -> list[dict]:
 		"""Raw get_order_detail objects, 50 order_sn per call, with the optional fields the mapper reads."""
 		details: list[dict] = []
 		ids = list(dict.fromkeys(str(order_id) for order_id in order_ids if order_id))
@@ -378,7 +398,8 @@ class ShopeeConnector(MarketplaceConnector):
 				continue  # not issued yet or not available: the next poll or push brings it
 
 	def map_order(self, raw: dict) -> ChannelOrder:
-		return order_from_shopee(raw)
+		"""raw is one element of get_order_details (or a bare detail stored before escrows were read)."""
+		return order_from_payload(raw)
 
 	# --- fulfilment back -----------------------------------------------------------------
 	def ship_order(self, order_id: str, **params) -> ShipmentInfo:
@@ -456,7 +477,7 @@ class ShopeeConnector(MarketplaceConnector):
 		body: dict = {"order_sn": order_id, "cancel_reason": cancel_reason}
 		if cancel_reason == "OUT_OF_STOCK":
 			if item_list is None:
-				details = self.get_order_details([order_id])
+				details = self._order_details([order_id])
 				if not details:
 					raise ConnectorError(f"Shopee order {order_id} not found")
 				item_list = [

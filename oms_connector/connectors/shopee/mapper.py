@@ -1,13 +1,17 @@
 """Shopee order payloads -> the normalized ChannelOrder.
 
-Only `order_from_shopee` is meant to be called from outside; `STATUS_MAP` is public so the
-intake can map a push message's status word the same way the mapper does.
+A stored Shopee payload is one order as the connector reads it, `shopee_payload(detail, escrow)`:
+{"order": its v2.order.get_order_detail object, "escrow": its v2.payment.get_escrow_detail
+"response"}, with "escrow_error" instead when Shopee would not give the escrow. Payloads stored
+before escrows were read are a bare detail; `order_from_payload` reads both. `STATUS_MAP` is
+public so the intake can map a push message's status word the same way the mapper does.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from typing import NoReturn
 
 from ...domain.limits import MAX_NOTE_LENGTH, MAX_NUMBER_TEXT, show
 from ...domain.normalize import (
@@ -66,6 +70,23 @@ STATUS_MAP: dict[str, OrderStatus] = {
 	"TO_RETURN": OrderStatus.RETURNED,
 }
 
+# The stored payload's keys (see the module doc).
+ORDER_KEY = "order"
+ESCROW_KEY = "escrow"
+ESCROW_ERROR_KEY = "escrow_error"
+NO_ESCROW_READ = "it was not read with this order"
+# What a buyer may pay on top of goods and shipping, which the order has no line for (each read
+# from the checkout snapshot, else from order_income); named when a total does not add up.
+BUYER_FEES = (
+	"buyer_service_fee",
+	"buyer_transaction_fee",
+	"insurance_premium",
+	"buyer_tax_amount",
+	"buyer_paid_packaging_fee",
+	"bulky_handling_fee",
+	"cross_border_tax",
+)
+
 _COUNTRIES = {
 	"VN": "Vietnam",
 	"SG": "Singapore",
@@ -78,29 +99,51 @@ _COUNTRIES = {
 }
 
 
+def shopee_payload(detail: dict, escrow: dict | None, escrow_error: str = "") -> dict:
+	"""The payload to store for one order: its detail with its escrow, or with why there is none."""
+	if escrow is not None:
+		return {ORDER_KEY: detail, ESCROW_KEY: escrow}
+	return {ORDER_KEY: detail, ESCROW_KEY: None, ESCROW_ERROR_KEY: escrow_error or "Shopee gave no escrow"}
+
+
+def order_from_payload(payload) -> ChannelOrder:
+	"""Map a stored Shopee payload (see the module doc) to a ChannelOrder, or raise InvalidOrder."""
+	detail, escrow, no_escrow_because = _split_payload(payload)
+	return build_order(_ShopeeOrder(detail, escrow, no_escrow_because))
+
+
+def payload_order_id(payload) -> str:
+	"""The order_sn `order_from_payload` gives the order ("" when absent); InvalidOrder when unreadable."""
+	return shopee_order_id(_split_payload(payload)[0])
+
+
 def order_from_shopee(detail: dict, escrow: dict | None = None) -> ChannelOrder:
-	"""Map one order object of v2.order.get_order_detail (optionally with its escrow) to a ChannelOrder.
+	"""Map one order object of v2.order.get_order_detail, with its escrow when there is one, to a ChannelOrder.
 
 	`detail` must have been fetched with response_optional_fields covering at least item_list,
-	recipient_address, buyer_username, buyer_user_id, payment_method and package_list (the
-	connector's get_order_details asks for them). Raises InvalidOrder naming what is wrong.
+	recipient_address, buyer_username, buyer_user_id, payment_method, total_amount and
+	package_list (the connector's get_order_details asks for them). Raises InvalidOrder naming
+	what is wrong.
 
-	What get_order_detail tells and what it does not:
+	What the buyer paid, and how it splits, is only in the escrow (`escrow`: the
+	v2.payment.get_escrow_detail answer, whole or its "response"; it must name the same order_sn):
 	- Lines: SKU is model_sku, or item_sku for items without variations; unit_price is
-	  model_original_price; the gap to model_discounted_price (a product promotion or flash sale)
-	  becomes the line's seller_discount. The detail cannot say who funds that gap (a Shopee-funded
-	  flash sale looks the same), and for bundle deals Shopee reports a discounted price of 0 by
-	  design, so such lines carry no discount at all here.
-	- Order level: seller vouchers, Shopee vouchers, coins and the shipping fee the buyer paid are
-	  NOT in the detail. estimated_shipping_fee / actual_shipping_fee are what the carrier
-	  charges, not what the buyer paid, so they are not used as shipping_fee. total_amount is net
-	  of all of them, so without escrow the mapper leaves shipping_fee and both vouchers at 0 and
-	  platform_total unset (it could not reconcile), rather than guessing an attribution.
-	- Pass `escrow` (the v2.payment.get_escrow_detail answer, whole or its "response") to fill
-	  them exactly: each line's Shopee-funded part becomes platform_discount, the checkout snapshot
-	  (buyer_payment_info) gives seller_voucher, platform_voucher (Shopee voucher + coins + card
-	  promotion) and shipping_fee, and buyer_total_amount becomes platform_total when the figures
-	  reconcile (buyer-side extras such as insurance premiums would break that; then it stays unset).
+	  model_original_price. Each escrow item splits its discount (original_price -
+	  discounted_price, line subtotals) into seller_discount and the Shopee-funded
+	  platform_discount (shopee_discount).
+	- Order level: the checkout snapshot (buyer_payment_info, else order_income) gives
+	  shipping_fee (what the buyer paid, not what the carrier charges), seller_voucher, and
+	  platform_voucher (Shopee voucher + coins + card promotion). buyer_total_amount becomes
+	  platform_total and must equal lines - discounts - vouchers + shipping: a buyer-paid fee the
+	  order has no line for (a service fee, insurance) is refused naming it, never booked at a
+	  total the buyer did not pay. A COD order's total must also be the detail's total_amount,
+	  what the carrier collects.
+	- The escrow's figures are estimates until the order completes: the connector reads it again
+	  with every fetch, so a changed escrow is a new payload.
+	Without an escrow the detail alone cannot split total_amount into shipping fee and vouchers:
+	the gap between model_original_price and model_discounted_price becomes the line's
+	seller_discount (bundle deals, which Shopee prices at 0 by design, get none), and the order
+	maps only when total_amount is exactly what those lines add up to; otherwise it is refused.
 
 	Other choices: phones come masked ('******89'); the buyer keeps the masked value (the domain's
 	identity logic ignores masks) but the shipping address gets None. Shopee VN splits an address
@@ -109,7 +152,7 @@ def order_from_shopee(detail: dict, escrow: dict | None = None) -> ChannelOrder:
 	"item_id:model_id" (model_id 0 for items without variations). Packages become Shipments
 	without tracking numbers (get_tracking_number or the tracking push supplies those).
 	"""
-	return build_order(_ShopeeOrder(detail, escrow))
+	return build_order(_ShopeeOrder(detail, escrow, NO_ESCROW_READ))
 
 
 def shopee_order_id(detail) -> str:
@@ -119,9 +162,22 @@ def shopee_order_id(detail) -> str:
 	return parse_order_id(detail.get("order_sn"), "Shopee order_sn")
 
 
+def _split_payload(payload) -> tuple[dict, dict | None, str]:
+	"""(detail, escrow or None, why there is no escrow) of a stored payload."""
+	if not isinstance(payload, dict):
+		raise InvalidOrder("Shopee payload must be an object")
+	if ORDER_KEY not in payload:
+		return payload, None, NO_ESCROW_READ  # a bare detail, stored before escrows were read
+	detail = payload[ORDER_KEY]
+	if not isinstance(detail, dict):
+		raise InvalidOrder(f"Shopee payload {ORDER_KEY!r} must be an object")
+	reason = parse_text(payload.get(ESCROW_ERROR_KEY), MAX_NOTE_LENGTH)
+	return detail, payload.get(ESCROW_KEY), (f"Shopee did not give it: {reason}" if reason else NO_ESCROW_READ)
+
+
 class _ShopeeOrder(MarketplaceOrder):
-	def __init__(self, detail: dict, escrow: dict | None):
-		self.detail, self.escrow = detail, escrow
+	def __init__(self, detail: dict, escrow: dict | None, no_escrow_because: str):
+		self.detail, self.escrow, self.no_escrow_because = detail, escrow, no_escrow_because
 		self.income: dict = {}
 		self.payment_info: dict = {}
 		self.sku_by_listing: dict[tuple[int, int], str] = {}  # what the packages name their items by
@@ -135,10 +191,11 @@ class _ShopeeOrder(MarketplaceOrder):
 			raise InvalidOrder(f"order {order_sn or '?'}: unknown Shopee order_status {show(detail.get('order_status'))}")
 		if not isinstance(detail.get("item_list"), list):
 			raise InvalidOrder(f"order {order_sn or '?'}: item_list is missing (ask for it in response_optional_fields)")
+		if self.escrow is not None:
+			self.income, self.payment_info = _escrow_parts(self.escrow, order_sn)
 		return OrderHead(order_sn, currency, f"order {order_sn}", STATUS_MAP[status_word])
 
 	def lines(self, head: OrderHead) -> list[OrderLine]:
-		self.income, self.payment_info = _escrow_parts(self.escrow)
 		escrow_items = defaultdict(list)
 		for index, row in enumerate(as_list(self.income.get("items"), "escrow order_income.items"), 1):
 			if not isinstance(row, dict):
@@ -221,10 +278,11 @@ class _ShopeeOrder(MarketplaceOrder):
 		)
 
 	def reconcile(self, head: OrderHead, order: ChannelOrder) -> None:
-		"""With the escrow: the buyer-paid shipping fee, the vouchers, and the total when it adds up."""
-		income, payment_info = self.income, self.payment_info
-		if not (income or payment_info):
+		"""The amounts only the escrow knows; without one, the detail's total must be the lines'."""
+		if self.escrow is None:
+			self._check_detail_total(head, order)
 			return
+		income, payment_info = self.income, self.payment_info
 
 		def escrow_money(key: str, income_key: str) -> Decimal:
 			return _abs_money(payment_info.get(key, income.get(income_key)), head, f"escrow {key}")
@@ -236,10 +294,45 @@ class _ShopeeOrder(MarketplaceOrder):
 			+ escrow_money("shopee_coins_redeemed", "coins")
 			+ escrow_money("credit_card_promotion", "credit_card_promotion")
 		)
-		total = payment_info.get("buyer_total_amount", income.get("buyer_total_amount"))
-		total = None if total in (None, "") else head.money(total, "escrow buyer_total_amount")
-		if total is not None and total == order.buyer_paid:
-			order.platform_total = total
+		order.platform_total = self._escrow_total(head, order)
+
+	def _escrow_total(self, head: OrderHead, order: ChannelOrder) -> Decimal:
+		"""buyer_total_amount, once it is checked to be what the order adds up to."""
+		total = self.payment_info.get("buyer_total_amount", self.income.get("buyer_total_amount"))
+		if total in (None, ""):
+			raise InvalidOrder(f"{head.where}: the escrow has no buyer_total_amount")
+		total = head.money(total, "escrow buyer_total_amount")
+		if total != order.buyer_paid:
+			fees = _buyer_fees(self.payment_info, self.income, head)
+			_refuse_total(
+				order,
+				f"{head.where}: the buyer paid {total} (escrow buyer_total_amount), not the {order.buyer_paid} that"
+				f" lines, discounts, vouchers and shipping fee add up to" + (f"; buyer-paid fees: {fees}" if fees else ""),
+			)
+		collected = self.detail.get("total_amount")
+		if order.payment_method == PaymentMethod.COD and collected not in (None, ""):
+			collected = head.money(collected, "total_amount")
+			if collected != total:  # a COD remittance is what the carrier collected: they must agree
+				raise InvalidOrder(
+					f"{head.where}: the carrier collects {collected} (total_amount) but the escrow says the buyer paid {total}"
+				)
+		return total
+
+	def _check_detail_total(self, head: OrderHead, order: ChannelOrder) -> None:
+		"""Without the escrow, book the order only when total_amount is what its lines add up to."""
+		total = self.detail.get("total_amount")
+		if total in (None, ""):
+			raise InvalidOrder(
+				f"{head.where}: neither the escrow detail ({self.no_escrow_because}) nor total_amount says what the buyer paid"
+			)
+		total = head.money(total, "total_amount")
+		if total != order.buyer_paid:
+			_refuse_total(
+				order,
+				f"{head.where}: the buyer paid {total} (total_amount), not the {order.buyer_paid} the lines add up to;"
+				f" only the escrow detail splits that into shipping fee and vouchers, and {self.no_escrow_because}",
+			)
+		order.platform_total = total
 
 
 def _line(item: dict, key: tuple[int, int], escrow_rows: list | None, head: OrderHead) -> OrderLine:
@@ -275,16 +368,38 @@ def _line(item: dict, key: tuple[int, int], escrow_rows: list | None, head: Orde
 	)
 
 
-def _escrow_parts(escrow: dict | None) -> tuple[dict, dict]:
-	if not escrow:
-		return {}, {}
+def _escrow_parts(escrow, order_sn: str) -> tuple[dict, dict]:
+	"""(order_income, buyer_payment_info) of the escrow of order `order_sn`; InvalidOrder if it is another's."""
 	if not isinstance(escrow, dict):
-		raise InvalidOrder("Shopee escrow detail must be an object")
+		raise InvalidOrder(f"order {order_sn}: Shopee escrow detail must be an object")
 	body = escrow.get("response") if isinstance(escrow.get("response"), dict) else escrow
+	escrow_sn = parse_order_id(body.get("order_sn"), "Shopee escrow order_sn")
+	if escrow_sn != order_sn:
+		raise InvalidOrder(f"order {order_sn}: the escrow detail is of order {escrow_sn or '(none named)'}, not this one")
 	return (
 		as_object(body.get("order_income"), "Shopee escrow order_income"),
 		as_object(body.get("buyer_payment_info"), "Shopee escrow buyer_payment_info"),
 	)
+
+
+def _refuse_total(order: ChannelOrder, message: str) -> NoReturn:
+	"""Raise InvalidOrder(message), unless a broken line (that throws the total off) explains itself first."""
+	order.validate()
+	raise InvalidOrder(message)
+
+
+def _buyer_fees(payment_info: dict, income: dict, head: OrderHead) -> str:
+	"""The non-zero BUYER_FEES of an escrow, as "name amount" text ("" when none)."""
+	found = []
+	for name in BUYER_FEES:
+		value = payment_info.get(name, income.get(name))
+		try:
+			amount = head.money(value or 0, f"escrow {name}")
+		except InvalidOrder:
+			continue  # naming the fees only explains a refusal; an unreadable one is left out
+		if amount:
+			found.append(f"{name} {amount}")
+	return ", ".join(found)
 
 
 def _abs_money(value, head: OrderHead, name: str) -> Decimal:
