@@ -143,6 +143,8 @@ def prepaid_order() -> tuple[dict, list[dict]]:
 		voucher_seller="20000.00",
 		voucher_platform="0.00",
 		shipping_fee="0.00",
+		shipping_fee_original="0.00",  # free shipping: no shipping promotion to split
+		shipping_fee_discount_platform="0.00",
 		items_count=2,
 	)
 	items = []

@@ -70,6 +70,18 @@ STATUS_MAP: dict[str, OrderStatus] = {
 	"returned": OrderStatus.RETURNED,
 }
 
+# Money fields of GetOrder / GetOrderItems (see order_from_lazada).
+PRICE = "price"
+VOUCHER = "voucher"
+VOUCHER_SELLER = "voucher_seller"
+VOUCHER_PLATFORM = "voucher_platform"
+VOUCHER_AMOUNT = "voucher_amount"
+PAID_PRICE = "paid_price"
+SHIPPING_FEE = "shipping_fee"
+SHIPPING_FEE_ORIGINAL = "shipping_fee_original"
+SHIPPING_DISCOUNT_SELLER = "shipping_fee_discount_seller"
+SHIPPING_DISCOUNT_PLATFORM = "shipping_fee_discount_platform"
+
 _FORWARD = [OrderStatus.UNPAID, OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED]
 
 
@@ -85,18 +97,26 @@ def order_from_lazada(order: dict, items: list[dict]) -> ChannelOrder:
 	item count; external_line_id lists the order_item_ids, listing_id is the Lazada sku_id (the
 	shop_sku when sku_id is absent).
 
-	Money (all in the items' currency, VND when not given):
+	Money (all in the items' currency, VND when not given), read as Lazada's "Get Order" best practice
+	(open.lazada.com docId 121327) defines it: "buyer paid price = price - voucher + shipping_fee",
+	where price is the items' total before vouchers and shipping_fee what the buyer pays for shipping:
 	- unit_price is item_price (before vouchers). Each item's voucher_seller becomes the line's
 	  seller_discount and voucher_platform its platform_discount. The order-level voucher_seller /
 	  voucher_platform are the sums of the same item vouchers, so they are only used (as
 	  seller_voucher / platform_voucher) when no item splits them, never both. When neither does,
 	  each item's voucher_amount (or item_price - paid_price, "paid price = item price - voucher")
-	  is counted as the seller's discount, since nothing says Lazada funds it.
-	- shipping_fee is the order's shipping_fee (what the buyer pays after shipping promotions;
-	  shipping_fee_original is before them), else the sum of the items' shipping_amount.
-	- platform_total is set to sum(paid_price) + shipping_fee only when it reconciles with lines and
-	  vouchers: Lazada never states the buyer's total itself (order "price" excludes vouchers and
-	  shipping), so a mismatch leaves it unset instead of failing the order.
+	  is counted as the seller's discount, since nothing says Lazada funds it. An item that states
+	  its vouchers must have paid_price = item_price - those vouchers.
+	- shipping_fee is the order's shipping_fee (what the buyer pays after shipping promotions),
+	  else the sum of the items' shipping_amount; with shipping_fee_original it must be
+	  shipping_fee_original - shipping_fee_discount_seller - shipping_fee_discount_platform. The
+	  Lazada-funded part is paid to the seller in the settlement (its shipping rebate), so the
+	  order does not count it a second time.
+	- platform_total is price - voucher + shipping_fee. When cancelled items were dropped (the
+	  docs do not say whether price still counts them), or the order states no voucher, it is what
+	  the kept items were paid (their paid_price) plus shipping_fee. It must equal what the lines,
+	  vouchers and shipping fee add up to, or the order is refused naming the difference; an order
+	  that states neither is refused too, never booked at a total nobody stated.
 
 	Status: each item's status goes through STATUS_MAP. Cancelled items are dropped from the lines
 	(their units never ship) unless every item is cancelled, which makes the order CANCELLED.
@@ -163,8 +183,8 @@ class _LazadaOrder(MarketplaceOrder):
 	def lines(self, head: OrderHead) -> list[OrderLine]:
 		# Vouchers are counted once: per item when items split them, else per order when the order
 		# does, else per item from voucher_amount / paid_price.
-		item_split = any("voucher_seller" in item or "voucher_platform" in item for item in self.items)
-		self.order_split = not item_split and ("voucher_seller" in self.order or "voucher_platform" in self.order)
+		item_split = any(VOUCHER_SELLER in item or VOUCHER_PLATFORM in item for item in self.items)
+		self.order_split = not item_split and (VOUCHER_SELLER in self.order or VOUCHER_PLATFORM in self.order)
 		return _lines(self.kept, head, line_vouchers=not self.order_split)
 
 	def address(self, head: OrderHead) -> Address | None:
@@ -214,8 +234,8 @@ class _LazadaOrder(MarketplaceOrder):
 		return head.status, self.returned_lines
 
 	def fees(self, head: OrderHead) -> Fees:
-		if self.order.get("shipping_fee") not in (None, ""):
-			return Fees(shipping_fee=head.money(self.order.get("shipping_fee"), "shipping_fee"))
+		if not _is_empty(self.order.get(SHIPPING_FEE)):
+			return Fees(shipping_fee=head.money(self.order.get(SHIPPING_FEE), SHIPPING_FEE))
 		amounts = (head.money(item.get("shipping_amount"), "item shipping_amount") for item in self.kept)
 		return Fees(shipping_fee=sum(amounts, Decimal(0)))
 
@@ -229,16 +249,44 @@ class _LazadaOrder(MarketplaceOrder):
 		)
 
 	def reconcile(self, head: OrderHead, order: ChannelOrder) -> None:
-		"""Order-level vouchers (when the order splits them), and the total when it adds up."""
+		"""Order-level vouchers (when the order splits them), then the platform's total, which must add up."""
 		if self.order_split:
-			order.seller_voucher = head.money(self.order.get("voucher_seller"), "voucher_seller")
-			order.platform_voucher = head.money(self.order.get("voucher_platform"), "voucher_platform")
-		kept = self.kept
-		if kept and all(item.get("paid_price") not in (None, "") for item in kept):
-			paid = sum((head.money(item["paid_price"], "item paid_price") for item in kept), Decimal(0))
-			paid += order.shipping_fee
-			if paid == order.buyer_paid:
-				order.platform_total = paid
+			order.seller_voucher = head.money(self.order.get(VOUCHER_SELLER), VOUCHER_SELLER)
+			order.platform_voucher = head.money(self.order.get(VOUCHER_PLATFORM), VOUCHER_PLATFORM)
+		self._check_shipping_split(head, order)
+		total, said_by = self._platform_total(head, order)
+		if total != order.buyer_paid:
+			order.validate()  # a broken line throws the total off: let it explain itself first
+			raise InvalidOrder(
+				f"{head.where}: the buyer paid {total} ({said_by}), not the {order.buyer_paid} that lines,"
+				f" vouchers and shipping fee add up to (a difference of {total - order.buyer_paid})"
+			)
+		order.platform_total = total
+
+	def _platform_total(self, head: OrderHead, order: ChannelOrder) -> tuple[Decimal, str]:
+		"""What Lazada says the buyer paid, and which fields say it."""
+		dropped = len(self.kept) < len(self.items)
+		if not dropped and not _is_empty(self.order.get(PRICE)) and not _is_empty(self.order.get(VOUCHER)):
+			price = head.money(self.order[PRICE], PRICE)
+			voucher = head.money(self.order[VOUCHER], VOUCHER)
+			return price - voucher + order.shipping_fee, f"price {price} - voucher {voucher} + shipping_fee {order.shipping_fee}"
+		if all(not _is_empty(item.get(PAID_PRICE)) for item in self.kept):
+			paid = sum((head.money(item[PAID_PRICE], f"item {PAID_PRICE}") for item in self.kept), Decimal(0))
+			return paid + order.shipping_fee, f"the items' paid_price {paid} + shipping_fee {order.shipping_fee}"
+		raise InvalidOrder(f"{head.where}: neither price and voucher nor every item's paid_price say what the buyer paid")
+
+	def _check_shipping_split(self, head: OrderHead, order: ChannelOrder) -> None:
+		"""shipping_fee must be shipping_fee_original less the seller's and Lazada's shipping discounts."""
+		if _is_empty(self.order.get(SHIPPING_FEE_ORIGINAL)) or _is_empty(self.order.get(SHIPPING_FEE)):
+			return
+		original = head.money(self.order[SHIPPING_FEE_ORIGINAL], SHIPPING_FEE_ORIGINAL)
+		seller = head.money(self.order.get(SHIPPING_DISCOUNT_SELLER), SHIPPING_DISCOUNT_SELLER)
+		platform = head.money(self.order.get(SHIPPING_DISCOUNT_PLATFORM), SHIPPING_DISCOUNT_PLATFORM)
+		if original - seller - platform != order.shipping_fee:
+			raise InvalidOrder(
+				f"{head.where}: shipping_fee {order.shipping_fee} is not shipping_fee_original {original} less the"
+				f" seller's {seller} and Lazada's {platform} shipping discounts ({original - seller - platform})"
+			)
 
 
 def _lines(items: list[dict], head: OrderHead, line_vouchers: bool) -> list[OrderLine]:
@@ -261,18 +309,26 @@ def _lines(items: list[dict], head: OrderHead, line_vouchers: bool) -> list[Orde
 
 
 def _item_discounts(item: dict, price: Decimal, head: OrderHead) -> tuple[Decimal, Decimal]:
-	"""(seller-funded, platform-funded) voucher on one unit."""
+	"""(seller-funded, platform-funded) voucher on one unit; its paid_price must agree when it states them."""
 
 	def money(key: str) -> Decimal:
 		return head.money(item.get(key), f"item {key}")
 
-	if "voucher_seller" in item or "voucher_platform" in item:
-		return money("voucher_seller"), money("voucher_platform")
-	if item.get("voucher_amount") not in (None, ""):
-		return money("voucher_amount"), Decimal(0)
-	if item.get("paid_price") not in (None, ""):
-		return max(price - money("paid_price"), Decimal(0)), Decimal(0)
-	return Decimal(0), Decimal(0)
+	if VOUCHER_SELLER in item or VOUCHER_PLATFORM in item:
+		seller, platform = money(VOUCHER_SELLER), money(VOUCHER_PLATFORM)
+	elif not _is_empty(item.get(VOUCHER_AMOUNT)):
+		seller, platform = money(VOUCHER_AMOUNT), Decimal(0)
+	elif not _is_empty(item.get(PAID_PRICE)):
+		return max(price - money(PAID_PRICE), Decimal(0)), Decimal(0)
+	else:
+		return Decimal(0), Decimal(0)
+	if not _is_empty(item.get(PAID_PRICE)) and money(PAID_PRICE) != price - seller - platform:
+		raise InvalidOrder(
+			f"{head.where}: item {_text(item, 'order_item_id') or '?'} was paid {money(PAID_PRICE)} (paid_price), not its"
+			f" item_price {price} less its vouchers {seller + platform} ({price - seller - platform}): a difference of"
+			f" {money(PAID_PRICE) - (price - seller - platform)} no field explains"
+		)
+	return seller, platform
 
 
 def lazada_order_id(order) -> str:
