@@ -8,6 +8,7 @@ import json
 import time
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -725,3 +726,103 @@ def test_mapper_refuses_what_it_cannot_read(connector):
 		order_from_lazada(cod_order(), items)
 	with pytest.raises(InvalidOrder, match='"order"'):
 		connector.map_order({"order": cod_order()})
+
+
+# --- Lazada's published examples ------------------------------------------------------------
+# The "Response Example" of Lazada Open Platform's GetOrder, GetOrderItems and GetMultipleOrderItems
+# reference pages, stored verbatim in tests/connectors/lazada_published/ (its README cites each page).
+# Lazada publishes no items for its GetOrder example's order, nor an order for its items examples'
+# orders: the tests below write those, and say so. What the buyer paid is Lazada's own formula from its
+# "Get Order" best practice (https://open.lazada.com/doc/doc?docId=121327&nodeId=29616):
+# "buyer paid price = price - voucher + shipping_fee".
+PUBLISHED = Path(__file__).parent / "lazada_published"
+
+
+def published(name: str):
+	return json.loads((PUBLISHED / name).read_text(encoding="utf-8"))["data"]
+
+
+def written_order(order_id: str, price: str, voucher: str = "0.00", shipping_fee: str = "0.00") -> dict:
+	"""The GetOrder object Lazada does not publish for an items example (written by the test)."""
+	return {
+		"order_id": order_id,
+		"price": price,
+		"voucher": voucher,
+		"shipping_fee": shipping_fee,
+		"payment_method": "COD",
+		"created_at": "2014-10-15 18:36:05 +0800",
+		"updated_at": "2014-10-15 18:36:05 +0800",
+	}
+
+
+def test_published_get_order_is_booked_at_price_less_voucher_plus_shipping():
+	order_data = published("get_order.json")
+	# Its one item (items_count 1), written here: Lazada publishes none for order 16090.
+	item = {"order_id": "16090", "order_item_id": "160901", "sku": "SKU-16090", "item_price": "99.00",
+		"paid_price": "99.00", "voucher_seller": "0.00", "voucher_platform": "0.00", "currency": "SGD", "status": "delivered"}
+	order = order_from_lazada(order_data, [item])
+	assert order.external_order_id == "16090" and order.currency == "SGD"
+	assert order.payment_method == PaymentMethod.COD and order.status == OrderStatus.DELIVERED
+	# price 99.00 - voucher 0.00 + shipping_fee 0.00
+	assert order.buyer_paid == order.platform_total == Decimal("99.00")
+	assert (order.shipping_fee, order.seller_voucher, order.platform_voucher) == (0, 0, 0)
+	assert order.shipping_address.line1 == "318 tanglin road, phoenix park, #01-59"
+
+
+def test_published_get_order_refuses_items_that_do_not_add_up_to_its_price():
+	item = {"order_id": "16090", "order_item_id": "160901", "sku": "SKU-16090", "item_price": "109.00",
+		"paid_price": "109.00", "currency": "SGD", "status": "delivered"}
+	with pytest.raises(InvalidOrder, match=r"the buyer paid 99.00 \(price 99.00 - voucher 0.00 \+ shipping_fee 0.00\), not the 109.00.*difference of -10.00"):
+		order_from_lazada(published("get_order.json"), [item])
+
+
+def test_published_get_order_items_cancelled_units_keep_their_paid_price():
+	items = published("get_order_items.json")
+	# Order 31202 itself, written here: two units of 99.00, no voucher, no shipping fee.
+	order = order_from_lazada(written_order("31202", "198.00"), items)
+	assert order.status == OrderStatus.CANCELLED
+	[line] = order.lines
+	assert (line.sku, line.qty, line.unit_price, line.seller_discount, line.platform_discount) == ("BRSD#02", 2, Decimal("99.00"), 0, 0)
+	assert order.buyer_paid == order.platform_total == Decimal("198.00")
+	assert order.buyer.platform_buyer_id == "1001" and line.listing_id == "666"
+
+
+def test_published_get_multiple_order_items_is_refused_its_paid_price_is_unexplained():
+	[entry] = published("get_multiple_order_items.json")
+	# Lazada's own example: item_price 99.00, no voucher of any kind, yet paid_price 89.10.
+	with pytest.raises(InvalidOrder, match=r"item 100827 was paid 89.10 \(paid_price\), not its item_price 99.00 less its vouchers 0.00.*difference of -9.90"):
+		order_from_lazada(written_order(entry["order_id"], "99.00"), entry["order_items"])
+
+
+def test_vouchers_and_shipping_discounts_split_by_who_funds_them():
+	order = order_from_lazada(cod_order(), cod_items())
+	lines = order.lines
+	assert sum(l.seller_discount for l in lines) == Decimal(30000) == Decimal(cod_order()["voucher_seller"])
+	assert sum(l.platform_discount for l in lines) == Decimal(20000) == Decimal(cod_order()["voucher_platform"])
+	# 30,000 shipping less Lazada's 15,000 shipping discount: the buyer paid 15,000 for shipping.
+	assert order.shipping_fee == Decimal(15000)
+	assert order.platform_total == Decimal(450000) - Decimal(50000) + Decimal(15000)
+
+
+def test_a_shipping_fee_that_is_not_original_less_discounts_is_refused():
+	raw = cod_order()
+	raw["shipping_fee_discount_seller"] = "5000.00"
+	with pytest.raises(InvalidOrder, match="shipping_fee 15000 is not shipping_fee_original 30000 less the seller's 5000 and Lazada's 15000"):
+		order_from_lazada(raw, cod_items())
+
+
+def test_an_order_voucher_the_items_do_not_carry_is_refused():
+	raw = cod_order()
+	raw["voucher"] = "60000.00"  # 10,000 more than the items' vouchers
+	with pytest.raises(InvalidOrder, match="the buyer paid 405000 .*not the 415000.*difference of -10000"):
+		order_from_lazada(raw, cod_items())
+
+
+def test_an_order_stating_no_total_is_refused():
+	raw_order, items = prepaid_order()
+	for key in ("voucher", "voucher_seller", "voucher_platform"):
+		raw_order.pop(key)
+	for item in items:
+		item.pop("paid_price")
+	with pytest.raises(InvalidOrder, match="neither price and voucher nor every item's paid_price say what the buyer paid"):
+		order_from_lazada(raw_order, items)
