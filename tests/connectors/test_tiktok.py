@@ -6,6 +6,7 @@ import copy
 import json
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -864,8 +865,8 @@ def test_mapper_rejects_unreadable_payloads():
 		order_from_tiktok(cod_order(status="LOST_IN_SPACE"))
 	broken = copy.deepcopy(cod_order())
 	broken["payment"]["total_amount"] = "999999"
-	with pytest.raises(InvalidOrder, match="differs"):
-		order_from_tiktok(broken).validate()
+	with pytest.raises(InvalidOrder, match=r"the buyer paid 999999 \(payment.total_amount\), not the 864000.*difference of 135999"):
+		order_from_tiktok(broken)
 
 
 def test_mapper_falls_back_to_sku_id_when_seller_sku_is_empty():
@@ -879,3 +880,49 @@ def test_mapped_order_survives_json_round_trip():
 	# the stored raw payload is plain JSON; mapping it again gives the same order
 	raw = json.loads(json.dumps(cod_order()))
 	assert order_from_tiktok(raw) == order_from_tiktok(cod_order())
+
+
+# --- TikTok Shop's published example --------------------------------------------------------
+# The order object of the "Response Example" of Get Order Detail 202309
+# (https://partner.tiktokshop.com/docv2/page/get-order-detail-202309), stored verbatim in
+# tests/connectors/tiktok_published/ (its README cites it). Its figures are placeholders ("5000"
+# everywhere): they do not add up, and the mapper refuses them naming why.
+PUBLISHED = Path(__file__).parent / "tiktok_published" / "get_order_detail_202309_order.json"
+
+
+def test_published_get_order_detail_is_refused_its_figures_do_not_add_up():
+	raw = json.loads(PUBLISHED.read_text(encoding="utf-8"))
+	# original_shipping_fee 5000 less 5000 + 5000 of shipping discounts is -5000, not shipping_fee 5000
+	with pytest.raises(InvalidOrder, match=r"payment.shipping_fee 5000 is not original_shipping_fee 5000 less its shipping discounts 10000 \(-5000\)"):
+		order_from_tiktok(raw)
+
+
+def test_published_get_order_detail_line_item_adds_up_but_its_sub_total_does_not():
+	raw = json.loads(PUBLISHED.read_text(encoding="utf-8"))
+	for name in ("shipping_fee_seller_discount", "shipping_fee_platform_discount"):
+		raw["payment"][name] = "0"  # let the check reach the goods
+	# The unit sells at 0.01 (0 in IDR, which has no minor unit), but payment claims 5000 of seller and 5000 of platform discount.
+	with pytest.raises(InvalidOrder, match=r"payment.sub_total 5000 is not the -10000 "):
+		order_from_tiktok(raw)
+
+
+def test_shipping_discounts_split_and_total_is_what_the_buyer_paid():
+	order = order_from_tiktok(cod_order())
+	# 32,000 shipping less 10,000 seller and 15,000 platform shipping discounts: the buyer paid 7,000.
+	assert order.shipping_fee == Decimal(7000)
+	assert order.platform_total == order.buyer_paid == Decimal(864000)
+
+
+def test_a_sale_price_that_is_not_original_less_discounts_is_refused():
+	raw = copy.deepcopy(cod_order())
+	raw["line_items"][0]["sale_price"] = str(Decimal(raw["line_items"][0]["sale_price"]) - 1)
+	with pytest.raises(InvalidOrder, match="line item 1: sale_price .* is not original_price"):
+		order_from_tiktok(raw)
+
+
+def test_a_total_with_tax_the_order_has_no_line_for_is_refused_naming_it():
+	raw = copy.deepcopy(cod_order())
+	raw["payment"]["tax"] = "5000"
+	raw["payment"]["total_amount"] = "869000"
+	with pytest.raises(InvalidOrder, match=r"difference of 5000\); buyer-paid extras the order has no line for: tax 5000"):
+		order_from_tiktok(raw)

@@ -84,6 +84,11 @@ GOODS_RETURN_TYPES = {"RETURN_AND_REFUND"}
 # Order statuses a return can apply to: the goods have left the warehouse.
 RETURNABLE_STATUSES = {OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED}
 
+# What a buyer may pay on top of goods and shipping, which the order has no line for; named when
+# payment.total_amount is not what lines, discounts and shipping add up to.
+BUYER_EXTRAS = ("tax", "product_tax", "shipping_fee_tax", "retail_delivery_fee", "small_order_fee", "buyer_service_fee", "handling_fee", "shipping_insurance_fee", "item_insurance_fee")
+SHIPPING_DISCOUNTS = ("shipping_fee_seller_discount", "shipping_fee_platform_discount", "shipping_fee_cofunded_discount")
+
 COUNTRY_BY_REGION = {"VN": "Vietnam", "TH": "Thailand", "MY": "Malaysia", "PH": "Philippines", "SG": "Singapore", "ID": "Indonesia"}
 
 
@@ -184,6 +189,20 @@ def _returned_lines(order: dict, sku_by_item: dict[str, str], qty_by_sku: dict[s
 	return counts
 
 
+def _unit_amounts(item: dict, unit: OrderHead) -> tuple[Decimal, Decimal, Decimal]:
+	"""(original_price, seller_discount, platform_discount) of one unit; sale_price must be their result."""
+	price = unit.money(item.get("original_price") or item.get("sale_price"), "original_price")
+	seller = unit.money(item.get("seller_discount"), "seller_discount")
+	platform = unit.money(item.get("platform_discount"), "platform_discount")
+	sale = item.get("sale_price")
+	if sale not in (None, "") and unit.money(sale, "sale_price") != price - seller - platform:
+		raise InvalidOrder(
+			f"{unit.where}: sale_price {unit.money(sale, 'sale_price')} is not original_price {price} less"
+			f" seller_discount {seller} and platform_discount {platform} ({price - seller - platform})"
+		)
+	return price, seller, platform
+
+
 def order_from_tiktok(order: dict) -> ChannelOrder:
 	"""Map one 202309 order object (from Get Order List or Get Order Detail) to a ChannelOrder.
 
@@ -207,8 +226,6 @@ def order_from_tiktok(order: dict) -> ChannelOrder:
 
 
 class _TikTokOrder(MarketplaceOrder):
-	validates = False  # the caller validates (map_payload does); tests read totals that do not add up
-
 	def __init__(self, order: dict):
 		self.order = order
 		self.payment: dict = {}
@@ -233,11 +250,12 @@ class _TikTokOrder(MarketplaceOrder):
 				raise InvalidOrder(f"{head.where}: line item {index} must be an object")
 			unit = head.within(f"line item {index}")
 			sku = text(item, "seller_sku", None) or text(item, "sku_id", None)
+			price, seller, platform = _unit_amounts(item, unit)
 			units.add(
 				sku,
-				unit.money(item.get("original_price") or item.get("sale_price"), "original_price"),
-				unit.money(item.get("seller_discount"), "seller_discount"),
-				unit.money(item.get("platform_discount"), "platform_discount"),
+				price,
+				seller,
+				platform,
 				text(item, "id"),
 				listing_id=text(item, "sku_id"),
 				title=join_text(text(item, "product_name"), text(item, "sku_name"), sep=" - "),
@@ -300,5 +318,46 @@ class _TikTokOrder(MarketplaceOrder):
 		)
 
 	def reconcile(self, head: OrderHead, order: ChannelOrder) -> None:
-		total = self.payment.get("total_amount")
-		order.platform_total = None if total in (None, "") else head.money(total, "payment.total_amount")
+		"""payment.total_amount is the platform's total, once sub_total, shipping and total add up."""
+		payment = self.payment
+		self._check_shipping(head, order)
+		sub_total = payment.get("sub_total")
+		goods = order.items_total - order.line_discounts - order.order_discount
+		if sub_total not in (None, "") and head.money(sub_total, "payment.sub_total") != goods:
+			raise InvalidOrder(
+				f"{head.where}: payment.sub_total {head.money(sub_total, 'payment.sub_total')} is not the {goods} the line"
+				f" items less payment.seller_discount and payment.platform_discount add up to"
+			)
+		total = payment.get("total_amount")
+		if total in (None, ""):
+			raise InvalidOrder(f"{head.where}: payment.total_amount does not say what the buyer paid")
+		total = head.money(total, "payment.total_amount")
+		if total != order.buyer_paid:
+			order.validate()  # a broken line throws the total off: let it explain itself first
+			extras = ", ".join(f"{name} {payment[name]}" for name in BUYER_EXTRAS if _nonzero(payment.get(name)))
+			raise InvalidOrder(
+				f"{head.where}: the buyer paid {total} (payment.total_amount), not the {order.buyer_paid} that lines,"
+				f" discounts and shipping fee add up to (a difference of {total - order.buyer_paid})"
+				+ (f"; buyer-paid extras the order has no line for: {extras}" if extras else "")
+			)
+		order.platform_total = total
+
+	def _check_shipping(self, head: OrderHead, order: ChannelOrder) -> None:
+		"""payment.shipping_fee must be original_shipping_fee less the shipping discounts."""
+		original = self.payment.get("original_shipping_fee")
+		if original in (None, ""):
+			return
+		original = head.money(original, "payment.original_shipping_fee")
+		discounts = sum((head.money(self.payment.get(name), f"payment.{name}") for name in SHIPPING_DISCOUNTS), Decimal(0))
+		if original - discounts != order.shipping_fee:
+			raise InvalidOrder(
+				f"{head.where}: payment.shipping_fee {order.shipping_fee} is not original_shipping_fee {original} less"
+				f" its shipping discounts {discounts} ({original - discounts})"
+			)
+
+
+def _nonzero(value) -> bool:
+	try:
+		return bool(value) and Decimal(str(value)) != 0
+	except ArithmeticError:
+		return True  # unreadable: worth naming
