@@ -75,8 +75,6 @@ class Details:
 class MarketplaceOrder(abc.ABC):
 	"""One payload being mapped: build_order calls these steps in turn (see the module doc)."""
 
-	validates = True  # build_order validates the order (TikTok's mapper leaves that to the caller)
-
 	@abc.abstractmethod
 	def head(self) -> OrderHead: ...
 
@@ -107,7 +105,7 @@ class MarketplaceOrder(abc.ABC):
 
 
 def build_order(source: MarketplaceOrder) -> ChannelOrder:
-	"""Run the steps of `source` and assemble the ChannelOrder (validated if source.validates)."""
+	"""Run the steps of `source` and assemble the validated ChannelOrder."""
 	head = source.head()
 	lines = source.lines(head)
 	address = source.address(head)
@@ -134,8 +132,7 @@ def build_order(source: MarketplaceOrder) -> ChannelOrder:
 		note=details.note,
 	)
 	source.reconcile(head, order)
-	if source.validates:
-		order.validate()
+	order.validate()
 	return order
 
 

@@ -388,13 +388,13 @@ def fetch_pushed_orders() -> int:
 	the order and read on the next run; the sweeper queues that run."""
 	jobs.release_queue_slot(FETCH_SLOT)
 	deadline = time.monotonic() + FETCH_SECONDS
-	fetched, given_up = 0, set()
+	fetched, given_up, refused = 0, set(), set()
 	while time.monotonic() < deadline:
-		waiting = _orders_to_fetch(exclude_channels=given_up)
+		waiting = _orders_to_fetch(exclude_channels=given_up, exclude_orders=refused)
 		if not waiting:
 			return fetched
 		for channel_name, order_ids in waiting.items():
-			if not _fetch_batch(channel_name, order_ids):
+			if not _fetch_batch(channel_name, order_ids, refused):
 				given_up.add(channel_name)
 			else:
 				fetched += len(order_ids)
@@ -402,10 +402,14 @@ def fetch_pushed_orders() -> int:
 	return fetched
 
 
-def _orders_to_fetch(exclude_channels: set[str]) -> dict[str, list[str]]:
+def _orders_to_fetch(exclude_channels: set[str], exclude_orders: set[str]) -> dict[str, list[str]]:
 	rows = frappe.get_all(
 		"Channel Order",
-		filters={NEEDS_FETCH: 1, "sales_channel": ("not in", list(exclude_channels) or [""])},
+		filters={
+			NEEDS_FETCH: 1,
+			"sales_channel": ("not in", list(exclude_channels) or [""]),
+			"name": ("not in", list(exclude_orders) or [""]),
+		},
 		fields=["sales_channel", "external_order_id"],
 		order_by="modified asc",
 		limit=DETAIL_BATCH * 4,
@@ -418,8 +422,10 @@ def _orders_to_fetch(exclude_channels: set[str]) -> dict[str, list[str]]:
 	return waiting
 
 
-def _fetch_batch(channel_name: str, order_ids: list[str]) -> bool:
-	"""False when the channel can't be read now (the orders stay marked)."""
+def _fetch_batch(channel_name: str, order_ids: list[str], refused: set[str]) -> bool:
+	"""False when the channel can't be read now (the orders stay marked). An order the platform
+	refuses (say, one it doesn't know) is kept marked with the reason and added to `refused`;
+	the batch's other orders are read one by one, so it holds none of them up."""
 	names = [intake.channel_order_name(channel_name, order_id) for order_id in order_ids]
 	if not _is_connected(channel_name):
 		return False  # no usable token; the first poll after reconnecting catches up
@@ -428,10 +434,14 @@ def _fetch_batch(channel_name: str, order_ids: list[str]) -> bool:
 		fetch_and_receive(channel_name, order_ids, "Webhook")
 	except ConnectorError as exc:
 		frappe.db.rollback()
+		passing = exc.retryable or isinstance(exc, AuthError)
+		if not passing and len(order_ids) > 1:
+			return all([_fetch_batch(channel_name, [order_id], refused) for order_id in order_ids])
 		_set_fetch_flag(names, 1, error=_("Reading the order from the platform failed, retried shortly: {0}").format(exc))
-		if not exc.retryable and not isinstance(exc, AuthError):
-			frappe.log_error(title=f"OMS: reading pushed orders of {channel_name} failed", reference_doctype="Sales Channel", reference_name=channel_name)
-		return False
+		if passing:
+			return False
+		frappe.log_error(title=f"OMS: reading pushed order {names[0]} failed", reference_doctype="Channel Order", reference_name=names[0])
+		refused.update(names)
 	return True
 
 

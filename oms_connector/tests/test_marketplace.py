@@ -425,6 +425,21 @@ class TestMarketplace(FrappeTestCase):
 		self.assertEqual(Decimal(normalized["total"]), 337000)
 		self.assertEqual(frappe.db.count("Sales Order", {"oms_channel_order": order.name}), 1)
 
+	def test_an_order_the_platform_refuses_holds_up_no_other_pushed_order(self):
+		"""The Shopee stand-in refuses a whole get_order_detail call when one order_sn is unknown."""
+		known, unknown = f"SP{new_number(12)}", f"SP{new_number(12)}"
+		self.shopee.add_order(shopee_order(known))
+		for order_sn in (unknown, known):
+			body = shopee_push(self.shopee, order_sn)
+			self.post(SHOPEE, body, lambda url, body=body: {"Authorization": self.shopee.push_authorization(url, body)})
+
+		marketplace.fetch_pushed_orders()
+
+		self.assert_ordered(intake.channel_order_name(SHOPEE, known))
+		stuck = frappe.db.get_value("Channel Order", intake.channel_order_name(SHOPEE, unknown), ["needs_fetch", "error", "status"], as_dict=True)
+		self.assertEqual((stuck.needs_fetch, stuck.status), (1, "Received"))
+		self.assertIn("not found", stuck.error)
+
 	def test_shopee_order_whose_escrow_is_of_another_order_is_refused(self):
 		order_sn, other = f"SP{new_number(12)}", f"SP{new_number(12)}"
 		self.shopee.add_order(shopee_order(order_sn))
