@@ -422,23 +422,28 @@ def make_sales_invoices(doc, channel, order: ChannelOrder) -> None:
 def make_payment_entries(doc, channel, order: ChannelOrder, account: str | None = None, reference: str | None = None) -> list[str]:
 	"""Pay every open invoice of the order: prepaid orders into the channel's account when
 	invoiced, COD orders when the carrier or platform remits (into the account given)."""
-	from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
-
 	made = []
 	for si in _docs("Sales Invoice", doc.name, ["outstanding_amount"], docstatus=1, is_return=0):
 		if flt(si.outstanding_amount) <= 0:
 			continue
-		pe = get_payment_entry("Sales Invoice", si.name, bank_account=account or channel.prepaid_payment_account)
-		pe.reference_no = (reference or order.external_order_id)[:140]
-		pe.reference_date = nowdate()
-		pe.posting_date = nowdate()
-		if channel.mode_of_payment:
-			pe.mode_of_payment = channel.mode_of_payment
-		pe.set(LINK_FIELD, doc.name)
-		pe.insert(ignore_permissions=True)
-		pe.submit()
-		made.append(pe.name)
+		made.append(_pay(doc, channel, si.name, account or channel.prepaid_payment_account, reference or order.external_order_id))
 	return made
+
+
+def _pay(doc, channel, invoice: str, account: str, reference: str) -> str:
+	"""ERPNext's Payment Entry for what the invoice (or credit note) leaves owed, submitted."""
+	from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
+
+	pe = get_payment_entry("Sales Invoice", invoice, bank_account=account)
+	pe.reference_no = reference[:140]
+	pe.reference_date = nowdate()
+	pe.posting_date = nowdate()
+	if channel.mode_of_payment:
+		pe.mode_of_payment = channel.mode_of_payment
+	pe.set(LINK_FIELD, doc.name)
+	pe.insert(ignore_permissions=True)
+	pe.submit()
+	return pe.name
 
 
 def cancel_sales_orders(doc, channel, order: ChannelOrder) -> None:
@@ -511,21 +516,11 @@ def make_credit_notes(doc, channel, order: ChannelOrder) -> None:
 def _refund(doc, channel, order: ChannelOrder, credit_note: str) -> None:
 	"""A prepaid buyer gets the money back from the account it was paid into: a Payment Entry
 	(Pay) against the credit note, as ERPNext makes it for a return invoice that is owed."""
-	from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
-
 	if order.payment_method != PaymentMethod.PREPAID or not channel.prepaid_payment_account:
 		return
 	if flt(frappe.db.get_value("Sales Invoice", credit_note, "outstanding_amount")) >= 0:
 		return  # the invoice was not paid yet: the credit note just lowers what is owed
-	pe = get_payment_entry("Sales Invoice", credit_note, bank_account=channel.prepaid_payment_account)
-	pe.reference_no = f"{order.external_order_id} refund"[:140]
-	pe.reference_date = nowdate()
-	pe.posting_date = nowdate()
-	if channel.mode_of_payment:
-		pe.mode_of_payment = channel.mode_of_payment
-	pe.set(LINK_FIELD, doc.name)
-	pe.insert(ignore_permissions=True)
-	pe.submit()
+	_pay(doc, channel, credit_note, channel.prepaid_payment_account, f"{order.external_order_id} refund")
 
 
 ACTIONS = {

@@ -193,7 +193,10 @@ class Desk:
 		)
 
 	def close_dialogs(self) -> None:
+		"""Close open dialogs and wait for their closing animation: moving on mid-animation
+		makes Frappe remove a node twice (a console error that is the test's, not the app's)."""
 		self.js("$('.modal.show').modal('hide');")
+		self.wait_for(lambda d: d.execute_script("return !document.querySelector('.modal.show, .modal-backdrop');"))
 		self.idle()
 
 	def wait_for_dialog(self) -> None:
