@@ -34,6 +34,8 @@ doc_events = {
 	"Payment Entry": _FOLLOWED,
 	# a price added for an item re-queues the orders held for the lack of it
 	"Item Price": {"on_update": "oms_connector.erp.intake.retry_held_for_price"},
+	# a bank deposit that is a marketplace payout is reconciled with it at once
+	"Bank Transaction": {"on_submit": "oms_connector.erp.bank_matching.match_bank_transaction"},
 }
 
 # Log Settings clears these after the given days (changeable there). Channel Order Events are
@@ -52,7 +54,11 @@ scheduler_events = {
 		"*/30 * * * *": ["oms_connector.erp.marketplace.refresh_expiring_tokens"],
 	},
 	# re-push every listing whose last accepted value differs from today's stock
-	"hourly_long": ["oms_connector.erp.stock_sync.reconcile_all_channels"],
+	"hourly_long": [
+		"oms_connector.erp.stock_sync.reconcile_all_channels",
+		# read and book each marketplace's settlements, adjustments and payouts
+		"oms_connector.erp.finance_sync.fetch_all_channels",
+	],
 	# read each platform's stock back, list the drift and put it right
 	"daily_long": ["oms_connector.erp.stock_sync.check_drift_all_channels"],
 }

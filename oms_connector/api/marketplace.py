@@ -112,9 +112,34 @@ def cancel(channel_order: str, reason: str = "") -> str:
 
 @frappe.whitelist(methods=["POST"])
 def fetch_settlement(channel_order: str) -> dict:
-	"""Read the platform's fees and payout for the order into its Settlement field."""
-	frappe.has_permission("Channel Order", "write", doc=channel_order, throw=True)
-	return _as_message(marketplace.fetch_settlement, channel_order)
+	"""Read the order's settlement from its platform and book it."""
+	frappe.has_permission("Channel Order", "read", doc=channel_order, throw=True)
+	frappe.has_permission("Marketplace Settlement", "write", throw=True)
+	from oms_connector.erp import finance_sync
+
+	return _as_message(finance_sync.fetch_order_settlement, channel_order)
+
+
+@frappe.whitelist(methods=["POST"])
+def fetch_finance_now(channel: str) -> str:
+	"""Read and book the channel's settlements, adjustments and payouts, in the background."""
+	frappe.has_permission("Sales Channel", "read", doc=channel, throw=True)
+	frappe.has_permission("Marketplace Settlement", "write", throw=True)
+	from oms_connector.erp import finance_sync
+
+	finance_sync.enqueue_fetch(channel)
+	return _("Finance fetch queued")
+
+
+@frappe.whitelist(methods=["POST"])
+def retry_settlement(name: str) -> str:
+	"""Book a settlement or payout again once what stopped it is put right."""
+	doctype = "Marketplace Settlement" if frappe.db.exists("Marketplace Settlement", name) else "Marketplace Payout"
+	frappe.has_permission(doctype, "write", throw=True)
+	frappe.has_permission(doctype, "write", doc=frappe.get_doc(doctype, name), throw=True)
+	from oms_connector.erp import settlements
+
+	return settlements.retry(name)
 
 
 def _as_message(fn, *args):

@@ -10,10 +10,10 @@ import abc
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import ClassVar
 
 from ..domain.order import ChannelOrder
+from ..domain.settlement import FinancePeriod, OrderSettlement
 
 
 class ConnectorError(Exception):
@@ -99,21 +99,6 @@ class ListingInfo:
 
 
 @dataclass
-class Settlement:
-	"""Money the platform keeps or adds on one order, in the order currency."""
-
-	order_id: str
-	payout: Decimal = Decimal(0)
-	commission_fee: Decimal = Decimal(0)
-	service_fee: Decimal = Decimal(0)
-	transaction_fee: Decimal = Decimal(0)
-	shipping_rebate: Decimal = Decimal(0)
-	platform_voucher: Decimal = Decimal(0)
-	withheld_tax: Decimal = Decimal(0)
-	other: dict = field(default_factory=dict)
-
-
-@dataclass
 class ShipmentInfo:
 	order_id: str
 	package_id: str = ""
@@ -187,7 +172,13 @@ class MarketplaceConnector(abc.ABC):
 		return {}
 
 	@abc.abstractmethod
-	def get_settlement(self, order_id: str) -> Settlement: ...
+	def get_order_settlement(self, order_id: str) -> OrderSettlement | None:
+		"""The order's settlement as the platform states it now; None while it has none."""
+
+	@abc.abstractmethod
+	def fetch_finance(self, since: datetime, until: datetime) -> FinancePeriod:
+		"""Every order settlement, adjustment without an order and payout the platform's
+		finance API reports for the period (settlements of orders the app never saw included)."""
 
 	@abc.abstractmethod
 	def list_products(self) -> Iterator[ListingInfo]: ...

@@ -229,6 +229,17 @@ class ChannelOrder:
 	def buyer_paid(self) -> Decimal:
 		return self.items_total - self.line_discounts - self.order_discount + self.shipping_fee
 
+	@property
+	def platform_funded(self) -> Decimal:
+		"""Discounts and vouchers the platform pays for: money it owes the seller."""
+		return sum((line.platform_discount for line in self.lines), Decimal(0)) + self.platform_voucher
+
+	@property
+	def seller_revenue(self) -> Decimal:
+		"""The sale as the seller books it: its price after its own discounts, plus the shipping
+		the buyer paid (what the buyer paid and what the platform funded)."""
+		return self.buyer_paid + self.platform_funded
+
 	def validate(self) -> None:
 		"""Raise InvalidOrder naming every problem that makes this order unreadable."""
 		problems = []

@@ -171,13 +171,20 @@ def withdraw_sales_order_for_rerouting(doc) -> None:
 	doc.sales_order = None
 
 
-def _split_line_discount(line, currency: str) -> tuple[Decimal, Decimal]:
+def platform_funds_discounts(channel) -> bool:
+	"""A channel that settles through a clearing account (every marketplace) is paid what its
+	platform funds of a discount; on the shop's own channels every discount is the shop's."""
+	return bool(channel.get("clearing_account"))
+
+
+def _split_line_discount(line, currency: str, platform_funded: bool) -> tuple[Decimal, Decimal]:
 	"""(discount per unit, what is left for the order-level discount) for one line.
 
-	A line discount that divides evenly over its units goes on the item row; the rest
-	would need fractions of the smallest coin, so it is booked as order-level discount.
+	Where the platform funds its part of a discount only the seller's own lowers the sale.
+	A discount that divides evenly over its units goes on the item row; the rest would need
+	fractions of the smallest coin, so it is booked as order-level discount.
 	"""
-	discount = line.seller_discount + line.platform_discount
+	discount = line.seller_discount + (0 if platform_funded else line.platform_discount)
 	if not discount:
 		return Decimal(0), Decimal(0)
 	quantum = Decimal(1).scaleb(-currency_decimals(currency))
@@ -190,6 +197,7 @@ def create_sales_order(doc, channel, order: ChannelOrder, customer, address, ite
 	delivery_days = frappe.db.get_single_value("OMS Settings", "default_delivery_days") or 3
 	delivery_date = add_days(max(transaction_date, getdate(nowdate())), delivery_days)
 	platform_priced = not any(line.priced_by_erp for line in order.lines)
+	funded = platform_funds_discounts(channel)
 
 	so = frappe.new_doc("Sales Order")
 	if channel.sales_order_naming_series:
@@ -212,6 +220,8 @@ def create_sales_order(doc, channel, order: ChannelOrder, customer, address, ite
 			"apply_discount_on": "Grand Total",
 			LINK_FIELD: doc.name,
 			fieldnames.SALES_CHANNEL: channel.name,
+			fieldnames.BUYER_PAID: float(order.buyer_paid),
+			fieldnames.PLATFORM_FUNDED: float(order.platform_funded) if funded else 0,
 		}
 	)
 	if channel.cost_center:
@@ -221,7 +231,7 @@ def create_sales_order(doc, channel, order: ChannelOrder, customer, address, ite
 	if frappe.db.get_single_value("Stock Settings", "enable_stock_reservation"):
 		so.reserve_stock = 1  # ERPNext makes Stock Reservation Entries for the routed rows
 
-	order_level_discount = order.order_discount
+	order_level_discount = order.seller_voucher + (0 if funded else order.platform_voucher)
 	for line in order.lines:
 		for warehouse, qty in warehouses[line.sku]:
 			row = {
@@ -232,7 +242,7 @@ def create_sales_order(doc, channel, order: ChannelOrder, customer, address, ite
 				"description": line.title or None,
 			}
 			if not line.priced_by_erp:
-				per_unit, _rest = _split_line_discount(line, order.currency)
+				per_unit, _rest = _split_line_discount(line, order.currency, funded)
 				row.update(
 					{
 						"price_list_rate": float(line.unit_price),
@@ -242,7 +252,7 @@ def create_sales_order(doc, channel, order: ChannelOrder, customer, address, ite
 				)
 			so.append("items", row)
 		if not line.priced_by_erp:
-			order_level_discount += _split_line_discount(line, order.currency)[1]
+			order_level_discount += _split_line_discount(line, order.currency, funded)[1]
 
 	_add_taxes_and_shipping(so, channel, order, platform_priced)
 	if order_level_discount:
@@ -250,7 +260,7 @@ def create_sales_order(doc, channel, order: ChannelOrder, customer, address, ite
 	so.insert(ignore_permissions=True)
 	_refuse_unpriced_lines(so, order, item_codes, channel.selling_price_list)
 	if platform_priced:
-		_match_buyer_paid(so, order)
+		_match_sale(so, order, funded)
 	so.submit()
 	if not platform_priced:
 		doc.grand_total = so.grand_total
@@ -313,10 +323,11 @@ def _add_taxes_and_shipping(so, channel, order: ChannelOrder, platform_priced: b
 		)
 
 
-def _match_buyer_paid(so, order: ChannelOrder) -> None:
-	"""The Sales Order must total what the buyer paid; ERPNext's rounding of an inclusive tax
-	spread over a discount can leave a coin or two, which the order-level discount absorbs."""
-	target = flt(order.buyer_paid)
+def _match_sale(so, order: ChannelOrder, platform_funded: bool) -> None:
+	"""The Sales Order must total the sale: what the buyer paid, plus what the platform funds
+	where it pays the seller for it. ERPNext's rounding of an inclusive tax spread over a
+	discount can leave a coin or two, which the order-level discount absorbs."""
+	target = flt(order.seller_revenue if platform_funded else order.buyer_paid)
 	difference = flt(so.grand_total - target, so.precision("grand_total"))
 	if difference:
 		so.discount_amount = flt(so.discount_amount) + difference
@@ -324,9 +335,9 @@ def _match_buyer_paid(so, order: ChannelOrder) -> None:
 	if flt(so.grand_total - target, so.precision("grand_total")):
 		frappe.throw(
 			frappe._(
-				"Sales Order total {0} does not equal what the buyer paid ({1}); "
+				"Sales Order total {0} does not equal the sale ({1}: the buyer paid {2}, the platform funds {3}); "
 				"check the channel's tax template and shipping settings"
-			).format(so.grand_total, order.buyer_paid)
+			).format(so.grand_total, target, order.buyer_paid, order.platform_funded if platform_funded else 0)
 		)
 
 
@@ -419,14 +430,25 @@ def make_sales_invoices(doc, channel, order: ChannelOrder) -> None:
 		si.submit()
 
 
+def receiving_account(channel, order: ChannelOrder) -> str | None:
+	"""Where the order's invoices are paid when invoiced: a marketplace's clearing account (the
+	marketplace collects every payment, COD included, and owes it to the shop), else the
+	prepaid account for prepaid orders; None leaves the invoice open (COD remittance)."""
+	if channel.get("clearing_account"):
+		return channel.clearing_account
+	if order.payment_method == PaymentMethod.PREPAID:
+		return channel.prepaid_payment_account or None
+	return None
+
+
 def make_payment_entries(doc, channel, order: ChannelOrder, account: str | None = None, reference: str | None = None) -> list[str]:
-	"""Pay every open invoice of the order: prepaid orders into the channel's account when
-	invoiced, COD orders when the carrier or platform remits (into the account given)."""
+	"""Pay every open invoice of the order: into the receiving account when invoiced, COD orders
+	of own channels when the carrier remits (into the account given)."""
 	made = []
 	for si in _docs("Sales Invoice", doc.name, ["outstanding_amount"], docstatus=1, is_return=0):
 		if flt(si.outstanding_amount) <= 0:
 			continue
-		made.append(_pay(doc, channel, si.name, account or channel.prepaid_payment_account, reference or order.external_order_id))
+		made.append(_pay(doc, channel, si.name, account or receiving_account(channel, order), reference or order.external_order_id))
 	return made
 
 
@@ -466,6 +488,9 @@ def make_return_deliveries(doc, channel, order: ChannelOrder) -> None:
 			_limit_return_rows(ret, pending)
 		if not ret.get("items"):
 			continue
+		if channel.get("returns_warehouse"):
+			for row in ret.items:
+				row.warehouse = channel.returns_warehouse  # the channel's restock decision
 		ret.set(LINK_FIELD, doc.name)
 		ret.oms_package_id = None
 		ret.set_posting_time = 1
@@ -478,6 +503,7 @@ def _limit_return_rows(ret, pending: dict[str, float]) -> None:
 	"""Return documents carry negative quantities; keep only what the buyer sent back and no
 	return holds yet, taking it out of `pending` (shared by the order's returns)."""
 	kept = []
+	before = sum(abs(flt(row.qty)) * flt(row.rate) for row in ret.items)
 	for row in ret.items:
 		take = min(abs(flt(row.qty)), pending.get(row.item_code, 0))
 		if take > 0:
@@ -487,6 +513,10 @@ def _limit_return_rows(ret, pending: dict[str, float]) -> None:
 				del pending[row.item_code]
 			kept.append(row)
 	ret.set("items", kept)
+	if kept and flt(ret.get("discount_amount")) and before:
+		# the order-level discount comes back in proportion to what is returned, not whole
+		after = sum(abs(flt(row.qty)) * flt(row.rate) for row in kept)
+		ret.discount_amount = flt(flt(ret.discount_amount) * after / before, currency_decimals(ret.currency))
 	if kept:
 		ret.run_method("calculate_taxes_and_totals")
 
@@ -514,13 +544,15 @@ def make_credit_notes(doc, channel, order: ChannelOrder) -> None:
 
 
 def _refund(doc, channel, order: ChannelOrder, credit_note: str) -> None:
-	"""A prepaid buyer gets the money back from the account it was paid into: a Payment Entry
-	(Pay) against the credit note, as ERPNext makes it for a return invoice that is owed."""
-	if order.payment_method != PaymentMethod.PREPAID or not channel.prepaid_payment_account:
+	"""A paid invoice's credit note is refunded from the account it was paid into (a marketplace
+	refunds the buyer out of what it owes the shop): a Payment Entry (Pay) against the credit
+	note, as ERPNext makes it for a return invoice that is owed."""
+	account = receiving_account(channel, order)
+	if not account:
 		return
 	if flt(frappe.db.get_value("Sales Invoice", credit_note, "outstanding_amount")) >= 0:
 		return  # the invoice was not paid yet: the credit note just lowers what is owed
-	_pay(doc, channel, credit_note, channel.prepaid_payment_account, f"{order.external_order_id} refund")
+	_pay(doc, channel, credit_note, account, f"{order.external_order_id} refund")
 
 
 ACTIONS = {

@@ -7,6 +7,10 @@ Every module that reads or writes one of them uses these names, so a rename is o
 CHANNEL_ORDER = "oms_channel_order"
 # Sales Order, Delivery Note, Sales Invoice: its Sales Channel (fetched from the Channel Order)
 SALES_CHANNEL = "oms_sales_channel"
+# Journal Entry: the Channel Order a settlement booking belongs to (CHANNEL_ORDER again)
+# Sales Order: what the buyer paid and what the platform funds of the sale (its grand total)
+BUYER_PAID = "oms_buyer_paid"
+PLATFORM_FUNDED = "oms_platform_funded"
 # Delivery Note: the platform's package and the carrier's tracking number
 PACKAGE_ID = "oms_package_id"
 TRACKING_NUMBER = "oms_tracking_number"

@@ -25,7 +25,7 @@ from oms_connector.domain.lifecycle import (
 	plan_actions,
 )
 from oms_connector.domain.normalize import order_to_dict
-from oms_connector.domain.order import ChannelOrder, InvalidOrder
+from oms_connector.domain.order import ChannelOrder, InvalidOrder, PaymentMethod
 from oms_connector.erp import documents, items, jobs, parties, platforms, routing
 from oms_connector.erp.timezones import to_system_time
 
@@ -420,6 +420,7 @@ def _copy_order_fields(doc, order: ChannelOrder) -> None:
 	doc.shipping_fee = float(order.shipping_fee)
 	doc.discount_total = float(order.line_discounts + order.order_discount)
 	doc.grand_total = float(order.buyer_paid)
+	doc.platform_funded = float(order.platform_funded)
 	doc.pickup_store = order.pickup_store
 	doc.tracking_number = ", ".join(s.tracking_number for s in order.shipments if s.tracking_number)
 	doc.normalized_order = json.dumps(order_to_dict(order), ensure_ascii=False, indent=1)
@@ -444,13 +445,15 @@ def _copy_order_fields(doc, order: ChannelOrder) -> None:
 def _apply_plan(doc, channel, order: ChannelOrder) -> None:
 	policy = InvoicePolicy(channel.invoice_policy)
 	state = documents.order_state(doc, order, documents.load_documents(doc.name))
+	# a marketplace collects every payment itself, COD included: its invoices are paid on issue
+	collected_by_platform = bool(channel.get("clearing_account"))
 	actions = plan_actions(
 		order.status,
 		state,
 		policy,
-		order.payment_method,
+		PaymentMethod.PREPAID if collected_by_platform else order.payment_method,
 		reserve_unpaid=bool(channel.reserve_unpaid_orders),
-		auto_payment=bool(channel.prepaid_payment_account),
+		auto_payment=bool(documents.receiving_account(channel, order)),
 	)
 	for action in actions:
 		if action == Action.CREATE_SALES_ORDER:
@@ -465,6 +468,10 @@ def _apply_plan(doc, channel, order: ChannelOrder) -> None:
 		(row["document_type"], row["document_name"], row["docstatus_label"]) for row in rows
 	]:
 		doc.set("documents", rows)
+	if collected_by_platform:
+		from oms_connector.erp.settlements import book_waiting_for_order
+
+		book_waiting_for_order(doc.name)  # a settlement that came before the order or its invoice
 
 
 def _create_sales_order(doc, channel, order: ChannelOrder) -> None:

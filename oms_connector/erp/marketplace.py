@@ -18,8 +18,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime, timedelta
 from typing import TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -644,20 +643,6 @@ def _record_shipment(channel_order_name: str, shipment: ShipmentInfo) -> list[st
 	return []
 
 
-def fetch_settlement(channel_order_name: str) -> dict:
-	"""What the platform keeps and pays out on this order, stored as JSON on the Channel Order."""
-	order = frappe.db.get_value(
-		"Channel Order", channel_order_name, ["name", "sales_channel", "external_order_id"], as_dict=True
-	)
-	if not order:
-		frappe.throw(_("Channel Order {0} does not exist").format(channel_order_name), frappe.DoesNotExistError)
-	settlement = call_platform(order.sales_channel, lambda connector: connector.get_settlement(order.external_order_id))
-	text = json.dumps(dataclasses.asdict(settlement), default=_json_value, ensure_ascii=False, indent=1)
-	frappe.db.set_value("Channel Order", order.name, "settlement", text)
-	frappe.db.commit()
-	return json.loads(text)
-
-
 def pull_products(channel_name: str) -> dict:
 	"""Create a Channel Listing for every product variant on the platform, matched to an Item
 	whose code or barcode is the SKU. Existing listings keep their item (it may have been set
@@ -784,14 +769,6 @@ def _aware(value: datetime) -> datetime:
 def _single_shop(tokens: TokenSet) -> str:
 	shops = tokens.extra.get("shop_id_list") or []
 	return str(shops[0]) if len(shops) == 1 else ""
-
-
-def _json_value(value):
-	if isinstance(value, Decimal):
-		return str(value)
-	if isinstance(value, (datetime, date)):
-		return value.isoformat()
-	raise TypeError(f"{value.__class__.__name__} is not JSON serializable")
 
 
 def _chunks(values: list, size: int) -> Iterable[list]:

@@ -10,6 +10,9 @@ signing rules (nothing is imported from the connector):
   order ids, UpdateSellableQuantity <= 50 SKUs in its XML payload, GetProducts limit <= 50,
   pack/rts/print <= 20 packages, QueryTransactionDetails window < 180 days and limit <= 500,
   GetProducts sku_seller_list <= 100 SellerSkus;
+- finance: QueryTransactionDetails pages the rows posted with settle_order / add_transaction
+  (dates YYYY-MM-DD, filters trade_order_id, trade_order_line_id, trans_type), GetPayoutStatus
+  answers the statements pay_out closed, created on or after created_after;
 - stock reads (GetProductItem by item_id, GetProducts) answer each SKU's sellableStock, quantity
   and multiWarehouseInventories from what UpdateSellableQuantity stored;
 - pack only pending/repacked items, rts only packed packages, cancel only pending..ready_to_ship
@@ -31,7 +34,8 @@ import secrets
 import threading
 import time
 import xml.etree.ElementTree as ET
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -42,6 +46,20 @@ ISO_SECONDS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:?\d{
 AUTH_PATHS = {"/auth/token/create", "/auth/token/refresh"}
 POST_ONLY = {"/order/fulfill/pack", "/order/package/rts"}
 CANCELLABLE = {"pending", "repacked", "packed", "ready_to_ship", "ready_to_ship_pending"}
+VN = timezone(timedelta(hours=7))  # Lazada Vietnam's dates are local dates
+NOT_PAID, PAID = "Not paid", "Paid"  # QueryTransactionDetails paid_status, as its example spells it
+VN_WITHHOLDING_FROM = date(2025, 7, 1)  # Decree 117/2025: platforms withhold VAT and PIT from then on
+# settle_order's rates: commission and payment fee of a Lazada VN shop; withheld VAT 1% and PIT 0.5%
+# of the sale (Decree 117/2025's rates for goods).
+DEFAULT_FEE_RATES = {"commission": Decimal("0.05"), "payment": Decimal("0.02"), "vat": Decimal("0.01"), "pit": Decimal("0.005")}
+# Names of the fee types the stand-in posts, from Lazada's fee_type enum list.
+FEE_NAMES = {
+	"13": "Item Price Credit", "14": "Reversal Item Price", "118": "Promotional Charges Vouchers",
+	"121": "Reversal Promotional Charges Vouchers", "16": "Commission", "15": "Reversal Commission",
+	"3": "Payment Fee", "4": "Payment Fee Credit", "8": "Shipping Fee (Paid By Customer)",
+	"7": "Shipping Fee Paid by Seller", "157": "Auto. Shipping fee subsidy (by Lazada)", "59": "Item Price Subsidy",
+	"112": "Sponsored Product Fee", "54": "Penalty", "85": "Lost Claim", "235": "Seller balance adjustments - Debit",
+}
 
 
 class LazadaError(Exception):
@@ -71,7 +89,10 @@ class FakeLazada(LocalServer):
 		self.orders: dict[str, dict] = {}  # order_id -> GetOrder object (statuses derived from items)
 		self.items: dict[str, list[dict]] = {}  # order_id -> order items, one per unit
 		self.products: list[dict] = []  # GetProducts "products" rows
-		self.transactions: list[dict] = []  # QueryTransactionDetails rows
+		self.transactions: list[dict] = []  # QueryTransactionDetails rows, in the order posted
+		self.statements: list[dict] = []  # GetPayoutStatus statements, oldest first
+		self.short_code = "VNFAKE01"  # the seller code Lazada puts in transaction and statement numbers
+		self.currency = "VND"
 		self.stock: dict[str, int] = {}  # SkuId or SellerSku -> sellable quantity
 		self.warehouse_stock: dict[str, dict[str, int]] = {}  # SkuId or SellerSku -> WarehouseCode -> quantity
 		self.stock_failures: dict[str, str] = {}  # SellerSku -> message Lazada answers for it
@@ -112,7 +133,7 @@ class FakeLazada(LocalServer):
 			self._refresh.setdefault(refresh, False)
 
 	def export_state(self) -> dict:
-		"""What a restarted stand-in must remember (JSON): grants, orders and stock."""
+		"""What a restarted stand-in must remember (JSON): grants, orders, stock and finance."""
 		with self._lock:
 			return json.loads(
 				json.dumps(
@@ -123,6 +144,8 @@ class FakeLazada(LocalServer):
 						"items": self.items,
 						"stock": self.stock,
 						"warehouse_stock": self.warehouse_stock,
+						"transactions": self.transactions,
+						"statements": self.statements,
 						"counter": self._counter,
 					}
 				)
@@ -137,6 +160,10 @@ class FakeLazada(LocalServer):
 			self.items.update(state.get("items") or {})
 			self.stock.update(state.get("stock") or {})
 			self.warehouse_stock.update(state.get("warehouse_stock") or {})
+			known = {row["transaction_number"] for row in self.transactions}
+			self.transactions.extend(row for row in state.get("transactions") or [] if row["transaction_number"] not in known)
+			numbers = {statement["statement_number"] for statement in self.statements}
+			self.statements.extend(s for s in state.get("statements") or [] if s["statement_number"] not in numbers)
 			self._counter = max(self._counter, int(state.get("counter") or 0))
 
 	def expire_access_token(self, token: str | None = None) -> None:
@@ -281,7 +308,7 @@ class FakeLazada(LocalServer):
 			"country": "vn",
 			"account_platform": "seller_center",
 			"account": "shop@example.vn",
-			"country_user_info": [{"country": "vn", "user_id": "100000101", "seller_id": self.seller_id, "short_code": "VNFAKE01"}],
+			"country_user_info": [{"country": "vn", "user_id": "100000101", "seller_id": self.seller_id, "short_code": self.short_code}],
 		}
 
 	def _api_auth_token_create(self, q: dict) -> dict:
@@ -544,22 +571,158 @@ class FakeLazada(LocalServer):
 
 	# --- finance -------------------------------------------------------------------------
 	def _api_finance_transaction_details_get(self, q: dict) -> dict:
-		try:
-			start, end = date.fromisoformat(_require(q, "start_time")), date.fromisoformat(_require(q, "end_time"))
-		except ValueError:
-			raise LazadaError("17", "Invalid Date Format") from None
+		start, end = _date_param(q, "start_time"), _date_param(q, "end_time")
 		if (end - start).days >= 180 or end < start:
 			raise LazadaError("1000012", "endTime - startTime must should be less than 180 days")
 		limit, offset = _int(q, "limit", 100), _int(q, "offset", 0)
 		if not 1 <= limit <= 500:
 			raise LazadaError("19", "Invalid Limit")
+		if offset < 0:
+			raise LazadaError("14", f'E014: "{offset}" Invalid Offset')
+		trans_type = q.get("trans_type") or "-1"
+		if trans_type != "-1" and trans_type not in {row["fee_type"] for row in self.transactions}:
+			raise LazadaError("1000014", "Can not find that transactionType")
+		wanted = {"order_no": q.get("trade_order_id"), "orderItem_no": q.get("trade_order_line_id")}
 		rows = [
-			row
+			dict(row)
 			for row in self.transactions
-			if (not q.get("trade_order_id") or row["order_no"] == q["trade_order_id"])
-			and start <= datetime.strptime(row["transaction_date"], "%d %b %Y").date() <= end
+			if start <= _transaction_day(row) <= end
+			and all(not value or row[key] == value for key, value in wanted.items())
+			and trans_type in ("-1", row["fee_type"])
 		]
 		return {"data": rows[offset : offset + limit]}
+
+	def _api_finance_payout_status_get(self, q: dict) -> dict:
+		after = _date_param(q, "created_after")
+		return {"data": [dict(s) for s in self.statements if datetime.fromisoformat(s["created_at"]).date() >= after]}
+
+	# --- finance test controls -----------------------------------------------------------
+	def settle_order(self, order_id: str, at=None, fees: dict | None = None) -> list[str]:
+		"""Post what Lazada posts once an order is delivered, from the order this stand-in holds:
+		per sold unit its Item Price Credit (item_price), the seller's voucher as Promotional Charges
+		Vouchers, Commission and Payment Fee; per order the Shipping Fee (Paid By Customer), the
+		Shipping Fee Paid by Seller (shipping_fee_original) and Lazada's shipping subsidy; and, for
+		transactions from 1 July 2025, Vietnam's withheld VAT and PIT (named only: Lazada publishes no
+		fee_type for them). `fees` overrides DEFAULT_FEE_RATES by key; a rate of 0 posts no row.
+		Cancelled units post nothing. Answers the new rows' transaction numbers."""
+		rates = {**DEFAULT_FEE_RATES, **{key: Decimal(str(value)) for key, value in (fees or {}).items()}}
+		unknown = set(rates) - set(DEFAULT_FEE_RATES)
+		if unknown:
+			raise ValueError(f"unknown fee rates {sorted(unknown)}; known: {sorted(DEFAULT_FEE_RATES)}")
+		with self._lock:
+			order_id = str(order_id)
+			order, items = self.orders[order_id], self.items[order_id]
+			sold = [item for item in items if item["status"] not in ("canceled", "cancelled")]
+			day = self._day(at)
+			numbers = []
+			for item, voucher in zip(sold, _seller_vouchers(order, sold)):
+				numbers += self._post_unit(order_id, item, voucher, rates, day)
+			if sold:
+				numbers += self._post_shipping(order_id, order, sold, day)
+			return numbers
+
+	def add_transaction(self, fee_type: str, amount, fee_name: str = "", order_no: str = "", at=None) -> str:
+		"""Post one QueryTransactionDetails row (amount signed from the seller's side); answers its number."""
+		with self._lock:
+			return self._post(str(fee_type), fee_name or FEE_NAMES.get(str(fee_type), ""), Decimal(str(amount)), self._day(at), str(order_no or ""))
+
+	def pay_out(self, at=None, paid: bool = True) -> str:
+		"""Close every unpaid transaction into a GetPayoutStatus statement (paid unless told not) whose
+		payout is their sum (0.00 when it is negative, carried to the next statement's opening
+		balance); the rows become "Paid". Answers the statement number."""
+		with self._lock:
+			when = self._moment(at)
+			rows = [row for row in self.transactions if row["paid_status"] == NOT_PAID]
+			for row in rows:
+				row["paid_status"] = PAID
+			statement = _statement(rows, self._opening_balance(), self._statement_number(when.date()), when, paid, self.currency)
+			self.statements.append(statement)
+			return statement["statement_number"]
+
+	def _post_unit(self, order_id: str, item: dict, seller_voucher: Decimal, rates: dict, day: date) -> list[str]:
+		price = _decimal(item.get("item_price"))
+		sale = price - seller_voucher
+		paid = _decimal(item.get("paid_price")) if item.get("paid_price") not in (None, "") else sale
+		posts = [("13", price), ("118", -seller_voucher), ("16", -sale * rates["commission"]), ("3", -paid * rates["payment"])]
+		if day >= VN_WITHHOLDING_FROM:
+			posts += [("", -sale * rates["vat"], "Withholding VAT"), ("", -sale * rates["pit"], "Withholding PIT")]
+		return self._post_all(posts, order_id, item, day)
+
+	def _post_shipping(self, order_id: str, order: dict, sold: list[dict], day: date) -> list[str]:
+		paid = _decimal(order.get("shipping_fee")) if order.get("shipping_fee") not in (None, "") else sum(
+			(_decimal(item.get("shipping_amount")) for item in sold), Decimal(0)
+		)
+		original = _decimal(order.get("shipping_fee_original")) or paid
+		posts = [("8", paid), ("7", -original), ("157", _decimal(order.get("shipping_fee_discount_platform")))]
+		return self._post_all(posts, order_id, sold[0], day)
+
+	def _post_all(self, posts: list[tuple], order_id: str, item: dict, day: date) -> list[str]:
+		numbers = []
+		for fee_type, amount, *name in posts:
+			amount = _round(amount, item.get("currency"))
+			if amount:
+				numbers.append(self._post(fee_type, name[0] if name else FEE_NAMES[fee_type], amount, day, order_id, item))
+		return numbers
+
+	def _post(self, fee_type: str, fee_name: str, amount: Decimal, day: date, order_no: str, item: dict | None = None) -> str:
+		"""One row with every field QueryTransactionDetails documents, as its example spells them."""
+		item = item or {}
+		number = self._next(f"{self.short_code}-")
+		monday = day - timedelta(days=day.weekday())  # Lazada's statements run Monday to Sunday
+		self.transactions.append(
+			{
+				"order_no": order_no,
+				"transaction_date": day.strftime("%d %b %Y"),
+				"amount": f"{amount:.2f}",
+				"paid_status": NOT_PAID,
+				"shipping_provider": str(item.get("shipment_provider") or ""),
+				"WHT_included_in_amount": "No",
+				"payment_ref_id": "",
+				"lazada_sku": str(item.get("shop_sku") or ""),
+				"fee_type": fee_type,
+				"transaction_type": fee_name,
+				"orderItem_no": str(item.get("order_item_id") or ""),
+				"orderItem_status": str(item.get("status") or ""),
+				"reference": str(item.get("order_item_id") or ""),
+				"fee_name": fee_name,
+				"shipping_speed": "",
+				"WHT_amount": "0.00",
+				"transaction_number": number,
+				"seller_sku": str(item.get("sku") or ""),
+				"statement": f"{monday:%d %b %Y} - {monday + timedelta(days=6):%d %b %Y}",
+				"details": "",
+				"comment": "",
+				"VAT_in_amount": "0.00",
+				"shipment_type": "Dropshipping" if item else "",
+			}
+		)
+		return number
+
+	def _moment(self, at) -> datetime:
+		"""`at` (unix seconds, a datetime or a date; now when None) as Vietnam's local time."""
+		if at is None:
+			at = self.clock()
+		if isinstance(at, (int, float)):
+			return datetime.fromtimestamp(at, VN).replace(tzinfo=None)
+		if isinstance(at, datetime):
+			return at.astimezone(VN).replace(tzinfo=None) if at.tzinfo else at
+		return datetime.combine(at, datetime.min.time())
+
+	def _day(self, at) -> date:
+		return self._moment(at).date()
+
+	def _opening_balance(self) -> Decimal:
+		"""A negative closing balance carries over; a positive one was paid out."""
+		closing = _decimal(self.statements[-1]["closing_balance"]) if self.statements else Decimal(0)
+		return min(closing, Decimal(0))
+
+	def _statement_number(self, day: date) -> str:
+		"""Like the statement numbers Lazada VN answers ("VN344XRB8H-2026-0803"), unique here."""
+		number, taken, n = f"{self.short_code}-{day:%Y-%m%d}", {s["statement_number"] for s in self.statements}, 1
+		while number in taken:
+			n += 1
+			number = f"{self.short_code}-{day:%Y-%m%d}-{n}"
+		return number
 
 
 def _fulfil_failure(code: str, message: str) -> dict:
@@ -597,6 +760,68 @@ def _json_object(q: dict, name: str) -> dict:
 	if not isinstance(value, dict):
 		raise LazadaError("InvalidParameter", f"{name} must be an object")
 	return value
+
+
+def _date_param(q: dict, name: str) -> date:
+	value = _require(q, name)
+	if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+		raise LazadaError("17", f'"{value}" Invalid Date Format')
+	try:
+		return date.fromisoformat(value)
+	except ValueError:
+		raise LazadaError("17", f'"{value}" Invalid Date Format') from None
+
+
+def _transaction_day(row: dict) -> date:
+	return datetime.strptime(row["transaction_date"], "%d %b %Y").date()
+
+
+def _decimal(value) -> Decimal:
+	return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+
+
+def _round(amount: Decimal, currency) -> Decimal:
+	"""VND has no minor unit; the others here have two."""
+	step = Decimal(1) if str(currency or "VND").upper() in ("VND", "IDR") else Decimal("0.01")
+	return amount.quantize(step, rounding=ROUND_HALF_UP)
+
+
+def _seller_vouchers(order: dict, sold: list[dict]) -> list[Decimal]:
+	"""What the seller funds of each unit: its voucher_seller when the items split vouchers, else the
+	order's voucher_seller on the first unit, else what the unit was paid under its price."""
+	if any("voucher_seller" in item or "voucher_platform" in item for item in sold):
+		return [_decimal(item.get("voucher_seller")) for item in sold]
+	if "voucher_seller" in order or "voucher_platform" in order:
+		return [_decimal(order.get("voucher_seller"))] + [Decimal(0)] * (len(sold) - 1)
+	return [max(_decimal(i.get("item_price")) - _decimal(i.get("paid_price") or i.get("item_price")), Decimal(0)) for i in sold]
+
+
+def _statement(rows: list[dict], opening: Decimal, number: str, when: datetime, paid: bool, currency: str) -> dict:
+	"""A GetPayoutStatus statement of these rows, its subtotals as Lazada's "GetPayoutStatus response
+	field resolution" page defines them."""
+
+	def amount(fee_types: set[str]) -> Decimal:
+		return sum((_decimal(r["amount"]) for r in rows if r["fee_type"] in fee_types), Decimal(0))
+
+	item_revenue, refunds = amount({"13", "501"}), -amount({"14", "505"})
+	others = [_decimal(r["amount"]) for r in rows if r["fee_type"] not in {"13", "501", "14", "505"}]
+	other_revenue = sum((a for a in others if a > 0), Decimal(0))
+	fees = -sum((a for a in others if a < 0), Decimal(0))
+	subtotal1 = item_revenue + other_revenue - fees
+	closing = opening + subtotal1 - refunds
+	stamp = when.strftime("%Y-%m-%d %H:%M:%S")
+	figures = {
+		"opening_balance": opening, "item_revenue": item_revenue, "other_revenue_total": other_revenue,
+		"fees_total": fees, "subtotal1": subtotal1, "refunds": refunds, "subtotal2": subtotal1 - refunds,
+		"closing_balance": closing, "shipment_fee": -amount({"7"}), "shipment_fee_credit": amount({"8"}),
+		"fees_on_refunds_total": amount({"15"}), "guarantee_deposit": Decimal(0),
+	}
+	statement = {key: f"{value:.2f}" for key, value in figures.items()}
+	statement.update(
+		statement_number=number, payout=f"{max(closing, Decimal(0)):.2f} {currency}", paid="1" if paid else "0",
+		created_at=stamp, updated_at=stamp,
+	)
+	return statement
 
 
 def _iso(value: str) -> datetime:

@@ -13,8 +13,13 @@ of the signing rules (nothing is imported from the connector):
 - tokens: the code and every refresh token work once; access tokens can be expired on demand;
 - an escrow detail for every order it holds (as Shopee keeps one per order): the one a test put
   in `escrow`, else one read off the detail as if the buyer used no voucher (lines at their
-  discounted price, the rest of total_amount the shipping fee the buyer paid); unknown orders
-  get order_not_found.
+  discounted price, the rest of total_amount the shipping fee the buyer paid, `fee_rates` of
+  commission, service and transaction fees), its escrow_amount by Shopee's documented formula;
+  orders in `without_escrow` get error_data "data not exist", unknown orders order_not_found;
+  get_escrow_detail_batch serves 1..50 of them (POST order_sn_list), leaving out unknown ones;
+- a seller wallet (get_wallet_transaction_list: page_no from 0, page_size 1..100,
+  create_time_from..create_time_to at most 15 days, newest first) that the test controls
+  release_escrow, add_wallet_transaction and withdraw write to; money out has a negative amount.
 Faults can be queued per path: HTTP 429, any 5xx, or a Shopee error code such as error_busy.
 Every request is recorded in `calls` so tests can check batching and paging.
 """
@@ -27,6 +32,7 @@ import json
 import secrets
 import threading
 import time
+from decimal import ROUND_HALF_UP, Decimal
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -46,6 +52,7 @@ GET_PATHS = {
 	"/api/v2/logistics/get_shipping_parameter",
 	"/api/v2/logistics/get_tracking_number",
 	"/api/v2/payment/get_escrow_detail",
+	"/api/v2/payment/get_wallet_transaction_list",
 	"/api/v2/product/get_item_list",
 	"/api/v2/product/get_item_base_info",
 	"/api/v2/product/get_model_list",
@@ -60,6 +67,25 @@ OPTIONAL_DETAIL_FIELDS = {
 	"total_amount", "invoice_data", "order_chargeable_weight_gram", "return_request_due_date", "edt", "payment_info",
 }
 MAX_WINDOW = 15 * 24 * 3600
+# Shopee VN's usual fees, as fractions: fixed (commission) fee on the goods, a service programme
+# (Voucher Xtra) on the goods, the payment fee on goods plus the shipping the buyer paid.
+DEFAULT_FEE_RATES = {"commission_fee": Decimal("0.04"), "service_fee": Decimal("0.03"), "seller_transaction_fee": Decimal("0.0491")}
+# get_wallet_transaction_list transaction types: which way the money goes, and the listing tab.
+WALLET_TYPES = {
+	"ESCROW_VERIFIED_ADD": (+1, "wallet_order_income"),
+	"ESCROW_VERIFIED_MINUS": (-1, "wallet_order_income"),
+	"WITHDRAWAL_CREATED": (-1, "wallet_withdrawals"),
+	"WITHDRAWAL_COMPLETED": (-1, "wallet_withdrawals"),
+	"WITHDRAWAL_CANCELLED": (+1, "wallet_withdrawals"),
+	"ADJUSTMENT_ADD": (+1, "wallet_adjustment_filter"),
+	"ADJUSTMENT_MINUS": (-1, "wallet_adjustment_filter"),
+	"ADJUSTMENT_CENTER_ADD": (+1, "wallet_adjustment_filter"),
+	"ADJUSTMENT_CENTER_DEDUCT": (-1, "wallet_adjustment_filter"),
+	"PAID_ADS_CHARGE": (-1, "wallet_wallet_payment"),
+	"PAID_ADS_REFUND": (+1, "wallet_wallet_payment"),
+	"AFFILIATE_FEE_DEDUCT": (-1, "wallet_wallet_payment"),
+	"FSF_COST_PASSING_DEDUCT": (-1, "wallet_adjustment_filter"),
+}
 TIMESTAMP_TOLERANCE = 300
 
 
@@ -83,6 +109,10 @@ class FakeShopee(LocalServer):
 		self.clock = clock
 		self.orders: dict[str, dict] = {}  # order_sn -> full get_order_detail object
 		self.escrow: dict[str, dict] = {}  # order_sn -> get_escrow_detail "response" (else escrow_of_detail)
+		self.without_escrow: set[str] = set()  # orders Shopee has no escrow for yet
+		self.fee_rates: dict[str, Decimal] = dict(DEFAULT_FEE_RATES)  # what escrow_of_detail charges
+		self.wallet: list[dict] = []  # get_wallet_transaction_list rows, oldest first
+		self.shop_name = "OMS Demo Shop"
 		self.items: dict[int, dict] = {}  # item_id -> {item_name, item_sku, status, tier_variation, models{model_id: {...}}}
 		self.tracking: dict[str, str] = {}  # order_sn -> tracking number once shipped
 		self.stock_failures: dict[tuple[int, int], str] = {}  # (item_id, model_id) -> failed_reason
@@ -114,6 +144,8 @@ class FakeShopee(LocalServer):
 		self._faults: dict[str, list[tuple[str, str]]] = {}
 		self._lock = threading.Lock()
 		self._message_id = 1000
+		self._transaction_id = 3_000_000_000
+		self._withdrawal_id = 700_000
 
 	# --- test controls -------------------------------------------------------------------
 	def issue_tokens(self, shop_id: int | None = None, lifetime: int = 4 * 3600) -> tuple[str, str]:
@@ -130,11 +162,21 @@ class FakeShopee(LocalServer):
 			self._refresh.setdefault(refresh, {"shop_id": self.shop_id, "used": False})
 
 	def export_state(self) -> dict:
-		"""What a restarted stand-in must remember (JSON): grants, orders, tracking and stock."""
+		"""What a restarted stand-in must remember (JSON): grants, orders, tracking, stock, escrows and the wallet."""
 		with self._lock:
 			return json.loads(
 				json.dumps(
-					{"access": self._access, "refresh": self._refresh, "orders": self.orders, "tracking": self.tracking, "items": self.items}
+					{
+						"access": self._access,
+						"refresh": self._refresh,
+						"orders": self.orders,
+						"tracking": self.tracking,
+						"items": self.items,
+						"escrow": self.escrow,
+						"wallet": self.wallet,
+						"ids": [self._transaction_id, self._withdrawal_id],
+					},
+					default=str,
 				)
 			)
 
@@ -145,6 +187,12 @@ class FakeShopee(LocalServer):
 			self._refresh.update(state.get("refresh") or {})
 			self.orders.update(state.get("orders") or {})
 			self.tracking.update(state.get("tracking") or {})
+			self.escrow.update(state.get("escrow") or {})
+			if state.get("wallet"):
+				self.wallet = list(state["wallet"])
+			ids = state.get("ids") or []
+			if len(ids) == 2:
+				self._transaction_id, self._withdrawal_id = max(self._transaction_id, int(ids[0])), max(self._withdrawal_id, int(ids[1]))
 			for item_id, item in (state.get("items") or {}).items():
 				item["models"] = {int(model_id): model for model_id, model in (item.get("models") or {}).items()}
 				self.items[int(item_id)] = item
@@ -190,6 +238,71 @@ class FakeShopee(LocalServer):
 
 	def calls_to(self, path: str) -> list[dict]:
 		return [call for call in self.calls if call["path"] == path]
+
+	# --- wallet controls -----------------------------------------------------------------
+	def release_escrow(self, order_sn: str, escrow: dict | None = None, at: float | None = None) -> int:
+		"""Shopee verifies the order's escrow and pays it into the wallet: an ESCROW_VERIFIED_ADD
+		(ESCROW_VERIFIED_MINUS when negative) of its escrow_amount. The escrow (default: the one
+		get_escrow_detail serves now) is kept, so the escrow APIs serve that one from then on."""
+		with self._lock:
+			if escrow is None:
+				escrow = self.escrow.get(order_sn) or escrow_of_detail(self._order(order_sn), self.fee_rates)
+			self.escrow[order_sn] = escrow
+			self.without_escrow.discard(order_sn)
+			amount = Decimal(str(escrow["order_income"]["escrow_amount"]))
+			kind = "ESCROW_VERIFIED_ADD" if amount >= 0 else "ESCROW_VERIFIED_MINUS"
+			buyer = (self.orders.get(order_sn) or {}).get("buyer_username") or escrow.get("buyer_user_name") or ""
+			return self._add_transaction(kind, amount, at, order_sn=order_sn, buyer_name=buyer)
+
+	def add_wallet_transaction(self, transaction_type: str, amount, order_sn: str = "", description: str = "", at: float | None = None, reason: str = "") -> int:
+		"""Any wallet transaction; `amount` is how much, its direction the type's (a negative amount
+		always takes money out). Returns its transaction_id."""
+		direction, _ = WALLET_TYPES.get(transaction_type, (+1, "Default"))
+		value = Decimal(str(amount))
+		signed = value if value < 0 else direction * value
+		with self._lock:
+			return self._add_transaction(transaction_type, signed, at, order_sn=order_sn, description=description, reason=reason)
+
+	def withdraw(self, amount=None, at: float | None = None, fee=0, complete: bool = True) -> int:
+		"""The seller withdraws `amount` (default: the whole balance) to the bank: WITHDRAWAL_CREATED
+		takes it from the balance, then (with `complete`) WITHDRAWAL_COMPLETED. `fee` is the
+		withdrawal's transaction_fee. Returns the withdrawal_id."""
+		with self._lock:
+			value = self._balance() if amount is None else Decimal(str(amount))
+			if value <= 0:
+				raise ValueError(f"nothing to withdraw: balance {self._balance()}, asked {amount}")
+			self._withdrawal_id += 1
+			fields = {"withdrawal_id": self._withdrawal_id, "withdrawal_type": "BANK", "transaction_fee": _number(Decimal(str(fee)))}
+			self._add_transaction("WITHDRAWAL_CREATED", -value, at, **fields)
+			if complete:
+				self._add_transaction("WITHDRAWAL_COMPLETED", -value, at, moves_balance=False, **fields)
+			return self._withdrawal_id
+
+	def complete_withdrawal(self, withdrawal_id: int, at: float | None = None) -> int:
+		"""The bank transfer of a withdrawal made with complete=False went through."""
+		with self._lock:
+			created = next(t for t in self.wallet if t["withdrawal_id"] == withdrawal_id and t["transaction_type"] == "WITHDRAWAL_CREATED")
+			fields = {k: created[k] for k in ("withdrawal_id", "withdrawal_type", "transaction_fee")}
+			return self._add_transaction("WITHDRAWAL_COMPLETED", Decimal(str(created["amount"])), at, moves_balance=False, **fields)
+
+	def _balance(self) -> Decimal:
+		return Decimal(str(self.wallet[-1]["current_balance"])) if self.wallet else Decimal(0)
+
+	def _add_transaction(self, kind: str, signed: Decimal, at, moves_balance: bool = True, **fields) -> int:
+		self._transaction_id += 1
+		balance = self._balance() + (signed if moves_balance else 0)
+		row = {
+			"transaction_id": self._transaction_id, "status": "COMPLETED", "transaction_type": kind,
+			"amount": _number(signed), "current_balance": _number(balance),
+			"create_time": int(self.clock() if at is None else at), "order_sn": "", "refund_sn": "",
+			"withdrawal_type": "", "transaction_fee": 0, "description": "", "buyer_name": "", "pay_order_list": [],
+			"shop_name": self.shop_name, "withdrawal_id": 0, "root_withdrawal_id": 0, "reason": "",
+			"wallet_type": "shopee_pay", "money_flow": "MONEY_IN" if signed >= 0 else "MONEY_OUT",
+			"transaction_tab_type": WALLET_TYPES.get(kind, (0, "Default"))[1],
+		}  # fmt: skip
+		row.update(fields)
+		self.wallet.append(row)
+		return self._transaction_id
 
 	# --- HTTP ----------------------------------------------------------------------------
 	def _serve(self, handler: BaseHTTPRequestHandler, method: str) -> None:
@@ -404,12 +517,50 @@ class FakeShopee(LocalServer):
 
 	# --- payment -------------------------------------------------------------------------
 	def _api_payment_get_escrow_detail(self, shop_id, q, body):
-		order_sn = q.require("order_sn")
+		return {"response": self._escrow_of(q.require("order_sn"))}
+
+	def _api_payment_get_escrow_detail_batch(self, shop_id, q, body):
+		order_sns = body.get("order_sn_list")
+		if not isinstance(order_sns, list) or not order_sns or any(not isinstance(sn, str) or not sn for sn in order_sns):
+			raise ShopeeError("error_param", "order_sn_list is required, format should be string[]")
+		if len(order_sns) > 50:
+			raise ShopeeError("exceed_max_limit", "Your request exceeds the max limit of 50 orders.")
+		known = [sn for sn in order_sns if (sn in self.escrow or sn in self.orders) and sn not in self.without_escrow]
+		return {"response": [{"escrow_detail": self._escrow_of(sn)} for sn in known]}
+
+	def _escrow_of(self, order_sn: str) -> dict:
+		if order_sn in self.without_escrow:
+			raise ShopeeError("error_data", "data not exist")
 		if order_sn in self.escrow:
-			return {"response": self.escrow[order_sn]}
+			return self.escrow[order_sn]
 		if order_sn in self.orders:
-			return {"response": escrow_of_detail(self.orders[order_sn])}
+			return escrow_of_detail(self.orders[order_sn], self.fee_rates)
 		raise ShopeeError("order_not_found", "Order SN provided is invalid or does not belong to you. Please enter a valid Order SN.")
+
+	def _api_payment_get_wallet_transaction_list(self, shop_id, q, body):
+		page_no, page_size = q.require_int("page_no"), q.require_int("page_size")
+		if page_no < 0 or not 1 <= page_size <= 100:
+			raise ShopeeError("error_param", "Wrong parameters, detail: page_no >= 0 and page_size 1..100.")
+		rows = self._wallet_between(q.get("create_time_from"), q.get("create_time_to"))
+		for name in ("transaction_type", "money_flow", "wallet_type"):
+			if q.get(name):
+				rows = [row for row in rows if row[name] == q.get(name)]
+		rows.sort(key=lambda row: (row["create_time"], row["transaction_id"]), reverse=True)  # newest first
+		page = rows[page_no * page_size : (page_no + 1) * page_size]
+		return {"response": {"transaction_list": page, "more": (page_no + 1) * page_size < len(rows)}}
+
+	def _wallet_between(self, time_from, time_to) -> list[dict]:
+		if time_from in (None, "") and time_to in (None, ""):
+			return list(self.wallet)
+		try:
+			start, end = int(time_from), int(time_to)
+		except (TypeError, ValueError):
+			raise ShopeeError("time_invalid", "The param error: time is invalid") from None
+		if start > end:
+			raise ShopeeError("time_invalid", "The param error: create_time_from bigger than create_time_to.")
+		if end - start > MAX_WINDOW:
+			raise ShopeeError("time_period_too_large", "The param error: time period too large.")
+		return [row for row in self.wallet if start <= row["create_time"] <= end]
 
 	# --- products ------------------------------------------------------------------------
 	def _api_product_get_item_list(self, shop_id, q, body):
@@ -534,38 +685,73 @@ class FakeShopee(LocalServer):
 		return order
 
 
-def escrow_of_detail(detail: dict) -> dict:
-	"""The escrow of an order bought without vouchers: what its get_order_detail object implies."""
-	items = []
-	for item in detail.get("item_list") or []:
-		qty, original = item["model_quantity_purchased"], item["model_original_price"]
-		paid = item.get("model_discounted_price", original)
-		if paid == 0 and item.get("promotion_type") == "bundle_deal":
-			paid = original  # the detail prices bundle items at 0; the escrow gives their real price
-		items.append(
-			{
-				"item_id": item["item_id"],
-				"model_id": item.get("model_id", 0),
-				"model_sku": item.get("model_sku", ""),
-				"quantity_purchased": qty,
-				"original_price": original * qty,
-				"discounted_price": paid * qty,
-				"seller_discount": (original - paid) * qty,
-				"shopee_discount": 0,
-			}
-		)
-	subtotal = sum(row["discounted_price"] for row in items)
-	total = detail.get("total_amount", subtotal)
+def escrow_of_detail(detail: dict, rates: dict | None = None) -> dict:
+	"""The escrow of an order bought without vouchers: what its get_order_detail object implies,
+	with Shopee's fees at `rates` (DEFAULT_FEE_RATES) and the carrier's fee the shipping the buyer
+	paid, escrow_amount by Shopee's formula (goods + buyer-paid shipping - shipping - fees)."""
+	rates = DEFAULT_FEE_RATES if rates is None else rates
+	places = 0 if str(detail.get("currency") or "VND").upper() in ("VND", "IDR") else 2
+	items = [_escrow_item(item) for item in detail.get("item_list") or []]
+	subtotal = sum((Decimal(str(row["discounted_price"])) for row in items), Decimal(0))
+	total = Decimal(str(detail.get("total_amount", subtotal)))
+	shipping = max(total - subtotal, Decimal(0))
+	fees = {name: _round(subtotal * Decimal(str(rates.get(name, 0))), places) for name in ("commission_fee", "service_fee")}
+	fees["seller_transaction_fee"] = _round((subtotal + shipping) * Decimal(str(rates.get("seller_transaction_fee", 0))), places)
 	checkout = {
-		"buyer_total_amount": total,
-		"merchant_subtotal": subtotal,
-		"shipping_fee": max(total - subtotal, 0),
+		"buyer_total_amount": _number(total),
+		"merchant_subtotal": _number(subtotal),
+		"shipping_fee": _number(shipping),
 		"seller_voucher": 0,
-		"shopee_voucher": min(total - subtotal, 0),  # paid less than the goods: Shopee's voucher covered it
+		"shopee_voucher": _number(min(total - subtotal, Decimal(0))),  # paid less than the goods: Shopee's voucher covered it
 		"shopee_coins_redeemed": 0,
 		"credit_card_promotion": 0,
 	}
-	return {"order_sn": detail["order_sn"], "buyer_payment_info": checkout, "order_income": {"buyer_total_amount": total, "items": items}}
+	income = {
+		"buyer_total_amount": _number(total),
+		"original_cost_of_goods_sold": _number(subtotal),
+		"cost_of_goods_sold": _number(subtotal),
+		"original_price": _number(sum((Decimal(str(row["original_price"])) for row in items), Decimal(0))),
+		"seller_discount": _number(sum((Decimal(str(row["seller_discount"])) for row in items), Decimal(0))),
+		"shopee_discount": 0,
+		"original_shopee_discount": 0,
+		"voucher_from_seller": 0,
+		"voucher_from_shopee": _number(max(subtotal - total, Decimal(0))),
+		"coins": 0,
+		"buyer_paid_shipping_fee": _number(shipping),
+		"actual_shipping_fee": _number(shipping),
+		"shopee_shipping_rebate": 0,
+		"seller_return_refund": 0,
+		**{name: _number(amount) for name, amount in fees.items()},
+		"escrow_amount": _number(subtotal - sum(fees.values(), Decimal(0))),
+		"items": items,
+	}
+	return {"order_sn": detail["order_sn"], "buyer_user_name": detail.get("buyer_username", ""), "buyer_payment_info": checkout, "order_income": income}
+
+
+def _escrow_item(item: dict) -> dict:
+	qty, original = item["model_quantity_purchased"], item["model_original_price"]
+	paid = item.get("model_discounted_price", original)
+	if paid == 0 and item.get("promotion_type") == "bundle_deal":
+		paid = original  # the detail prices bundle items at 0; the escrow gives their real price
+	return {
+		"item_id": item["item_id"],
+		"model_id": item.get("model_id", 0),
+		"model_sku": item.get("model_sku", ""),
+		"quantity_purchased": qty,
+		"original_price": original * qty,
+		"discounted_price": paid * qty,
+		"seller_discount": (original - paid) * qty,
+		"shopee_discount": 0,
+	}
+
+
+def _round(amount: Decimal, places: int) -> Decimal:
+	return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _number(amount: Decimal):
+	"""A JSON number as Shopee writes it: whole amounts as integers."""
+	return int(amount) if amount == amount.to_integral_value() else float(amount)
 
 
 class _Query:

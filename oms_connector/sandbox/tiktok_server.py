@@ -14,6 +14,13 @@ the client's signer, or a wrong algorithm would pass on both sides):
 - Search Returns (POST /return_refund/202309/returns/search) answers from `returns` (return
   order objects the test adds), filtered by the body's order_ids / return_ids / return_types /
   return_status, page_size 1..50 (default 10), paged with next_page_token.
+- Finance 202309: Get Statements (GET /finance/202309/statements, sort_field=statement_time
+  required, statement_time_ge/lt, payment_status), Get Statement Transactions
+  (.../statements/{id}/statement_transactions, sort_field=order_create_time required), Get Order
+  Statement Transactions (.../orders/{id}/statement_transactions) and Get Payments
+  (.../payments, sort_field=create_time required, create_time_ge/lt); page_size 1..100
+  (default 20), paged with next_page_token. The money comes from the test controls settle_order,
+  add_adjustment and pay_out: one statement per UTC day, fees negative as TikTok reports them.
 
 Tests can make it answer HTTP 429/5xx or an error code a number of times, or expire the token.
 """
@@ -28,13 +35,25 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
+from ..domain.order import currency_decimals
 from .local_server import LocalServer
 
 TIMESTAMP_PAST = 300  # seconds: "5 minutes before"
 TIMESTAMP_FUTURE = 30  # seconds: "30 seconds beyond the current time"
+DAY = 86_400
+# Plausible VN fee rates for settle_order: commission on the sale after seller discounts, payment
+# fee on what the buyer paid, and a service fee (Xtra programmes) that 202309 answers fold into
+# fee_amount without a field of its own.
+DEFAULT_FEE_RATES = {
+	"platform_commission_amount": Decimal("0.06"),
+	"transaction_fee_amount": Decimal("0.05"),
+	"not_itemized": Decimal("0.03"),
+}
 
 
 def expected_sign(app_secret: str, path: str, query_pairs: list[tuple[str, str]], body: bytes, content_type: str) -> str:
@@ -99,7 +118,9 @@ class FakeTikTokShop(LocalServer):
 		self.orders: dict[str, dict] = {}
 		self.products: dict[str, dict] = {}
 		self.packages: dict[str, dict] = {}
-		self.statements: dict[str, dict] = {}
+		self.statements: dict[str, dict] = {}  # statement id -> statement with its transactions
+		self.payments: dict[str, dict] = {}  # payment id -> Get Payments entry
+		self._finance_counter = 0
 		self.cancellations: list[dict] = []
 		self.returns: list[dict] = []  # Search Returns return_orders[] objects
 		self.return_order_ids_limit = 50  # order_ids per Search Returns call the fake accepts
@@ -121,7 +142,7 @@ class FakeTikTokShop(LocalServer):
 			self.refresh_tokens.add(refresh)
 
 	def export_state(self) -> dict:
-		"""What a restarted stand-in must remember (JSON): grants, orders, packages and stock."""
+		"""What a restarted stand-in must remember (JSON): grants, orders, packages, stock and money."""
 		with self._lock:
 			return json.loads(
 				json.dumps(
@@ -131,6 +152,9 @@ class FakeTikTokShop(LocalServer):
 						"orders": self.orders,
 						"packages": self.packages,
 						"products": self.products,
+						"statements": self.statements,
+						"payments": self.payments,
+						"finance_counter": self._finance_counter,
 						"token_counter": self._token_counter,
 					}
 				)
@@ -144,6 +168,9 @@ class FakeTikTokShop(LocalServer):
 			self.orders.update(state.get("orders") or {})
 			self.packages.update(state.get("packages") or {})
 			self.products.update(state.get("products") or {})
+			self.statements.update(state.get("statements") or {})
+			self.payments.update(state.get("payments") or {})
+			self._finance_counter = max(self._finance_counter, int(state.get("finance_counter") or 0))
 			self._token_counter = max(self._token_counter, int(state.get("token_counter") or 0))
 
 	def expire_token(self, token: str = "TTP_access_1") -> None:
@@ -294,7 +321,10 @@ class FakeTikTokShop(LocalServer):
 			("POST", r"/return_refund/202309/returns/search", self._search_returns),
 			("POST", r"/product/202309/products/search", self._search_products),
 			("POST", r"/product/202309/products/(\w+)/inventory/update", self._update_inventory),
-			("GET", r"/finance/202309/orders/(\w+)/statement_transactions", self._statement_transactions),
+			("GET", r"/finance/202309/orders/(\w+)/statement_transactions", self._order_statement_transactions),
+			("GET", r"/finance/202309/statements/(\w+)/statement_transactions", self._statement_transactions),
+			("GET", r"/finance/202309/statements", self._get_statements),
+			("GET", r"/finance/202309/payments", self._get_payments),
 			("GET", r"/product/202309/products/(\w+)", self._get_product),
 		]
 		for route_method, pattern, handler in routes:
@@ -523,5 +553,282 @@ class FakeTikTokShop(LocalServer):
 			raise FakeError(12052032, "The product does not exist")
 		return json.loads(json.dumps(product))  # a copy, as the wire would give
 
-	def _statement_transactions(self, query, body, order_id) -> dict:
-		return self.statements.get(order_id, {"order_id": order_id, "statement_transactions": []})
+	# --- finance: test controls ------------------------------------------------------------
+	def settle_order(self, order_id: str, at=None, fees: dict | None = None) -> str:
+		"""Settle an order the stand-in holds: its ORDER transaction goes into the statement of
+		`at`'s UTC day (datetime or unix seconds; default now). `fees` overrides DEFAULT_FEE_RATES
+		with amounts TikTok keeps (positive), by 202309 field name (platform_commission_amount,
+		affiliate_commission_amount, pit_amount...; "not_itemized" for fee_amount's unnamed part).
+		Returns the statement id."""
+		when = _seconds(at, self.now())
+		with self._lock:
+			order = self.orders.get(str(order_id))
+			if order is None:
+				raise ValueError(f"no order {order_id} to settle")
+			if any(t.get("order_id") == str(order_id) for s in self.statements.values() for t in s["transactions"]):
+				raise ValueError(f"order {order_id} is already settled")
+			statement = self._open_statement(when, order["payment"].get("currency") or "VND")
+			transaction = order_transaction(order, self._next_finance_id("7669"), fees)
+			statement["transactions"].append(transaction)
+			return statement["id"]
+
+	def add_adjustment(self, amount, kind: str = "PLATFORM_PENALTY", at=None, order_id: str = "") -> str:
+		"""An adjustment transaction (type `kind`) in the statement of `at`'s day. `amount` is
+		signed as TikTok reports it: negative when TikTok takes money (penalty, ads), positive
+		when it pays (compensation, reimbursement). Returns the adjustment id."""
+		when = _seconds(at, self.now())
+		with self._lock:
+			statement = self._open_statement(when, "VND")
+			adjustment_id = self._next_finance_id("7238")
+			value = _amount_text(Decimal(str(amount)), statement["currency"])
+			statement["transactions"].append({
+				"id": self._next_finance_id("1636"),
+				"type": kind,
+				"adjustment_id": adjustment_id,
+				"adjustment_order_id": str(order_id or "0"),
+				"order_create_time": when,
+				"currency": statement["currency"],
+				"revenue_amount": "0",
+				"fee_amount": "0",
+				"adjustment_amount": value,
+				"settlement_amount": value,
+			})
+			return adjustment_id
+
+	def pay_out(self, at=None) -> str:
+		"""Pay every unpaid statement in one payment (marking them PAID); its id, or "" when
+		there is nothing to pay."""
+		when = _seconds(at, self.now())
+		with self._lock:
+			unpaid = [s for s in self.statements.values() if s["payment_status"] != "PAID" and s["transactions"]]
+			if not unpaid:
+				return ""
+			currency = unpaid[0]["currency"]
+			total = _amount_text(sum((_statement_totals(s)["settlement"] for s in unpaid), Decimal(0)), currency)
+			payment_id = self._next_finance_id("3458")
+			money = {"value": total, "currency": currency}
+			self.payments[payment_id] = {
+				"id": payment_id,
+				"create_time": when,
+				"paid_time": when,
+				"status": "PAID",
+				"amount": dict(money),
+				"settlement_amount": dict(money),
+				"reserve_amount": {"value": "0", "currency": currency},
+				"payment_amount_before_exchange": dict(money),
+				"exchange_rate": "1.000000",
+				"bank_account": "*************1234",
+			}
+			for statement in unpaid:
+				statement.update(payment_status="PAID", payment_id=payment_id, payment_time=when)
+			return payment_id
+
+	def _next_finance_id(self, prefix: str) -> str:
+		self._finance_counter += 1
+		return f"{prefix}{self._finance_counter:015d}"
+
+	def _open_statement(self, when: int, currency: str) -> dict:
+		"""The unpaid statement of `when`'s UTC day (statements are cut at 00:00 UTC)."""
+		day = when - when % DAY
+		for statement in self.statements.values():
+			if statement["statement_time"] == day and statement["payment_status"] != "PAID":
+				return statement
+		statement_id = self._next_finance_id("7673")
+		self.statements[statement_id] = {
+			"id": statement_id,
+			"statement_time": day,
+			"currency": currency,
+			"payment_status": "PROCESSING",
+			"payment_id": "",
+			"payment_time": 0,
+			"transactions": [],
+		}
+		return self.statements[statement_id]
+
+	# --- finance: endpoints ----------------------------------------------------------------
+	@staticmethod
+	def _finance_query(query, sort_field: str, times: tuple[str, ...] = ()) -> tuple[int, int, bool, dict]:
+		"""(page size, offset, descending, time filters) after TikTok's checks of the query."""
+		if not query.get("sort_field"):
+			raise FakeError(36009004, "sort_field is a required field")
+		if query["sort_field"] != sort_field:
+			raise FakeError(36009004, f"sort_field only supports {sort_field}")
+		if query.get("sort_order", "ASC") not in ("ASC", "DESC"):
+			raise FakeError(36009004, "sort_order must be ASC or DESC")
+		try:
+			size = int(query.get("page_size") or 20)  # documented default 20
+		except ValueError:
+			raise FakeError(36009004, "page_size is invalid") from None
+		if not 1 <= size <= 100:
+			raise FakeError(36009004, "page_size must be within [1-100]")
+		bounds = {}
+		for name in times:
+			if query.get(name, "") != "":
+				if not re.fullmatch(r"\d{1,10}", query[name]):
+					raise FakeError(36009004, f"{name} must be a unix timestamp")
+				bounds[name] = int(query[name])
+		return size, FakeTikTokShop._offset(query), query.get("sort_order") == "DESC", bounds
+
+	def _page(self, items: list, size: int, offset: int) -> tuple[list, str]:
+		more = offset + size < len(items)
+		return copy_json(items[offset : offset + size]), self._token_for(offset + size) if more else ""
+
+	def _get_statements(self, query, body) -> dict:
+		size, offset, descending, bounds = self._finance_query(query, "statement_time", ("statement_time_ge", "statement_time_lt"))
+		status = query.get("payment_status", "")
+		if status and status not in ("PAID", "FAILED", "PROCESSING"):
+			raise FakeError(36009004, "payment_status is invalid")
+		ge, lt = bounds.get("statement_time_ge", 0), bounds.get("statement_time_lt", 2**62)
+		matched = sorted(
+			(s for s in self.statements.values() if ge <= s["statement_time"] < lt and s["transactions"] and status in ("", s["payment_status"])),
+			key=lambda s: (s["statement_time"], s["id"]),
+			reverse=descending,
+		)
+		page, token = self._page([statement_view(s) for s in matched], size, offset)
+		return {"statements": page, "next_page_token": token}
+
+	def _statement_transactions(self, query, body, statement_id) -> dict:
+		size, offset, descending, _ = self._finance_query(query, "order_create_time")
+		statement = self.statements.get(statement_id)
+		if statement is None:
+			raise FakeError(36009004, "The statement does not exist.")
+		transactions = sorted(statement["transactions"], key=lambda t: (t["order_create_time"], t["id"]), reverse=descending)
+		page, token = self._page([{k: v for k, v in t.items() if k != "sku_statement_transactions"} for t in transactions], size, offset)
+		view = statement_view(statement)
+		return {
+			"statement_id": statement_id,
+			"statement_time": statement["statement_time"],
+			"currency": statement["currency"],
+			**{key: view[key] for key in ("revenue_amount", "fee_amount", "adjustment_amount", "settlement_amount", "net_sales_amount", "shipping_cost_amount")},
+			"total_count": len(transactions),
+			"next_page_token": token,
+			"statement_transactions": page,
+		}
+
+	def _order_statement_transactions(self, query, body, order_id) -> dict:
+		found = [
+			{**t, "statement_id": s["id"], "statement_time": s["statement_time"], "status": "SETTLED"}
+			for s in self.statements.values()
+			for t in s["transactions"]
+			if t.get("type") == "ORDER" and t.get("order_id") == order_id
+		]
+		order = self.orders.get(order_id) or {}
+		return {"order_id": order_id, "order_create_time": order.get("create_time", 0), "statement_transactions": copy_json(found)}
+
+	def _get_payments(self, query, body) -> dict:
+		size, offset, descending, bounds = self._finance_query(query, "create_time", ("create_time_ge", "create_time_lt"))
+		ge, lt = bounds.get("create_time_ge", 0), bounds.get("create_time_lt", 2**62)
+		matched = sorted(
+			(p for p in self.payments.values() if ge <= p["create_time"] < lt),
+			key=lambda p: (p["create_time"], p["id"]),
+			reverse=descending,
+		)
+		page, token = self._page(matched, size, offset)
+		return {"payments": page, "next_page_token": token}
+
+
+# --- finance figures ---------------------------------------------------------------------------
+def copy_json(value):
+	return json.loads(json.dumps(value))
+
+
+def _seconds(at, default) -> int:
+	if at is None:
+		return int(default)
+	return int(at.timestamp()) if isinstance(at, datetime) else int(at)
+
+
+def _amount_text(amount: Decimal, currency: str) -> str:
+	return str(amount.quantize(Decimal(1).scaleb(-currency_decimals(currency)), rounding=ROUND_HALF_UP))
+
+
+def _statement_totals(statement: dict) -> dict[str, Decimal]:
+	totals = {name: Decimal(0) for name in ("revenue", "fee", "adjustment", "settlement", "net_sales", "shipping_cost")}
+	for transaction in statement["transactions"]:
+		for name in totals:
+			totals[name] += Decimal(str(transaction.get(f"{name}_amount") or 0))
+	return totals
+
+
+def statement_view(statement: dict) -> dict:
+	"""A statement as Get Statements 202309 lists it."""
+	totals = {f"{name}_amount": _amount_text(value, statement["currency"]) for name, value in _statement_totals(statement).items()}
+	return {
+		"id": statement["id"],
+		"statement_time": statement["statement_time"],
+		"currency": statement["currency"],
+		**totals,
+		"payment_status": statement["payment_status"],
+		"payment_id": statement["payment_id"],
+		"payment_time": statement["payment_time"],
+	}
+
+
+def order_transaction(order: dict, transaction_id: str, fees: dict | None = None) -> dict:
+	"""The ORDER statement transaction TikTok would settle for `order` (a Get Order Detail
+	object): sale after seller discounts plus the buyer's shipping (revenue_amount as documented),
+	less the fees and the shipping the seller bears (fee_amount)."""
+	payment = order["payment"]
+	currency = payment.get("currency") or "VND"
+
+	def money(name: str) -> Decimal:
+		return Decimal(str(payment.get(name) or 0))
+
+	subtotal = money("original_total_product_price") - money("seller_discount")
+	buyer_shipping = money("shipping_fee")
+	buyer_paid = subtotal - money("platform_discount") + buyer_shipping
+	shipping = -(money("original_shipping_fee") - money("shipping_fee_platform_discount"))
+	kept = _fee_amounts(subtotal, buyer_paid, fees, currency)
+	fee_amount = shipping - sum(kept.values(), Decimal(0))
+
+	def text(amount: Decimal) -> str:
+		return _amount_text(amount, currency)
+
+	transaction = {
+		"id": transaction_id,
+		"type": "ORDER",
+		"order_id": order["id"],
+		"order_create_time": order.get("create_time", 0),
+		"currency": currency,
+		"gross_sales_amount": text(money("original_total_product_price")),
+		"seller_discount_amount": text(-money("seller_discount")),
+		"platform_discount_amount": text(-money("platform_discount")),
+		"after_seller_discounts_subtotal_amount": text(subtotal),
+		"net_sales_amount": text(subtotal),
+		"customer_shipping_fee_amount": text(buyer_shipping),
+		"customer_payment_amount": text(buyer_paid),
+		"revenue_amount": text(subtotal + buyer_shipping),
+		"actual_shipping_fee_amount": text(-money("original_shipping_fee")),
+		"platform_shipping_fee_discount_amount": text(money("shipping_fee_platform_discount")),
+		"shipping_fee_amount": text(shipping),
+		"shipping_cost_amount": text(shipping),
+		"shipping_fee_subsidy_amount": "0",
+		**{name: text(-amount) for name, amount in kept.items() if name != "not_itemized"},
+		"fee_amount": text(fee_amount),
+		"adjustment_amount": "0",
+		"settlement_amount": text(subtotal + buyer_shipping + fee_amount),
+		"sku_statement_transactions": _sku_rows(order, currency),
+	}
+	return transaction
+
+
+def _fee_amounts(subtotal: Decimal, buyer_paid: Decimal, fees: dict | None, currency: str) -> dict[str, Decimal]:
+	"""What TikTok keeps, by field: default rates (payment fee on what the buyer paid), then
+	the test's own amounts."""
+	kept = {
+		name: (buyer_paid if name == "transaction_fee_amount" else subtotal) * rate
+		for name, rate in DEFAULT_FEE_RATES.items()
+	}
+	kept.update({name: Decimal(str(amount)) for name, amount in (fees or {}).items()})
+	return {name: Decimal(_amount_text(amount, currency)) for name, amount in kept.items()}
+
+
+def _sku_rows(order: dict, currency: str) -> list[dict]:
+	rows: dict[str, dict] = {}
+	for item in order.get("line_items") or []:
+		row = rows.setdefault(
+			item.get("sku_id", ""),
+			{"sku_id": item.get("sku_id", ""), "sku_name": item.get("sku_name", ""), "product_name": item.get("product_name", ""), "quantity": 0, "currency": currency},
+		)
+		row["quantity"] += 1
+	return list(rows.values())

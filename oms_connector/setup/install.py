@@ -29,8 +29,20 @@ def get_custom_fields() -> dict[str, list[dict]]:
 		"in_standard_filter": 1,
 		"fetch_from": "oms_channel_order.sales_channel",
 	}
+	money = {"fieldtype": "Currency", "options": "currency", "read_only": 1, "no_copy": 1}
 	fields = {
-		"Sales Order": [{**link, "insert_after": "po_date"}, {**channel, "insert_after": fieldnames.CHANNEL_ORDER}],
+		"Sales Order": [
+			{**link, "insert_after": "po_date"},
+			{**channel, "insert_after": fieldnames.CHANNEL_ORDER},
+			{**money, "fieldname": fieldnames.BUYER_PAID, "label": "Buyer Paid", "insert_after": fieldnames.SALES_CHANNEL},
+			{
+				**money,
+				"fieldname": fieldnames.PLATFORM_FUNDED,
+				"label": "Platform Funds",
+				"insert_after": fieldnames.BUYER_PAID,
+				"description": "Discounts and vouchers the platform pays for: owed to the seller, part of the total.",
+			},
+		],
 		"Delivery Note": [
 			{**link, "insert_after": "po_no"},
 			{**channel, "insert_after": fieldnames.CHANNEL_ORDER},
@@ -54,6 +66,7 @@ def get_custom_fields() -> dict[str, list[dict]]:
 		],
 		"Sales Invoice": [{**link, "insert_after": "po_date"}, {**channel, "insert_after": fieldnames.CHANNEL_ORDER}],
 		"Payment Entry": [{**link, "insert_after": "reference_date"}],
+		"Journal Entry": [{**link, "insert_after": "cheque_date"}],
 		"Customer": [
 			{
 				"fieldname": fieldnames.BUYER_KEY,

@@ -17,16 +17,18 @@ from urllib.parse import parse_qsl, urlsplit
 import frappe
 import requests
 from frappe.tests.utils import FrappeTestCase
+from frappe.utils import flt
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from oms_connector.api import marketplace as api
 from oms_connector.connectors.base import AuthError, TokenSet
-from oms_connector.erp import intake, marketplace
+from oms_connector.erp import finance_sync, intake, marketplace
 from oms_connector.tests import fixtures as fx
 from oms_connector.tests.concurrency import run_workers
 
 from oms_connector.sandbox import FakeLazada, FakeShopee, FakeTikTokShop
+from oms_connector.sandbox.shopee_server import escrow_of_detail
 
 SHOPEE = "OMS Test Shopee"
 LAZADA = "OMS Test Lazada"
@@ -406,7 +408,11 @@ class TestMarketplace(FrappeTestCase):
 		order = self.assert_ordered(self.push_and_fetch(order_sn))
 
 		sales_order = frappe.get_doc("Sales Order", order.sales_order)
-		self.assertEqual(sales_order.grand_total, 337000)  # not the lines' 339,000
+		# the sale: what the buyer paid (not the lines' 339,000) plus what Shopee funds (its 20,000
+		# item discount, 15,000 voucher and 2,000 of coins), which Shopee pays the shop
+		self.assertEqual(
+			(sales_order.grand_total, sales_order.oms_buyer_paid, sales_order.oms_platform_funded), (374000, 337000, 37000)
+		)
 		self.assertEqual([row.tax_amount for row in sales_order.taxes if row.description == "Shipping fee"], [25000])
 		self.assertEqual([(row.seller_discount, row.platform_discount) for row in order.items], [(40000, 20000), (0, 0)])
 		self.assertEqual((order.grand_total, order.shipping_fee, order.discount_total), (337000, 25000, 87000))
@@ -651,13 +657,17 @@ class TestMarketplace(FrappeTestCase):
 		self.assertEqual(shipment["tracking_number"], "SPXVN" + order_sn[-8:])
 		self.assertEqual(frappe.db.get_value("Channel Order", name, "tracking_number"), shipment["tracking_number"])
 
-		self.shopee.escrow[order_sn] = {
-			"order_sn": order_sn,
-			"order_income": {"escrow_amount": 301500, "commission_fee": 13560, "service_fee": 16950, "seller_transaction_fee": 6990},
-		}
-		settlement = marketplace.fetch_settlement(name)
-		self.assertEqual(settlement["payout"], "301500")
-		self.assertEqual(json.loads(frappe.db.get_value("Channel Order", name, "settlement"))["commission_fee"], "13560")
+		# Shopee's escrow of an order not yet completed is an estimate: kept, nothing booked
+		answer = finance_sync.fetch_order_settlement(name)
+		self.assertEqual(answer["status"], "Estimate")
+		record = frappe.get_doc("Marketplace Settlement", answer["settlement"])
+		escrow = self.shopee.escrow.get(order_sn) or escrow_of_detail(self.shopee.orders[order_sn], self.shopee.fee_rates)
+		self.assertEqual(flt(record.payout), flt(escrow["order_income"]["escrow_amount"]))
+		self.assertEqual(
+			{row.label: flt(row.amount) for row in record.charges if row.label == "commission_fee"},
+			{"commission_fee": flt(escrow["order_income"]["commission_fee"])},
+		)
+		self.assertFalse(record.journal_entry)
 
 	def test_cancel_on_platform_cancels_the_sales_order_here(self):
 		order_sn = f"SP{new_number(12)}"

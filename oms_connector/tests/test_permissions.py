@@ -43,6 +43,8 @@ class TestPermissions(FrappeTestCase):
 			lambda: marketplace.ship(order),
 			lambda: marketplace.cancel(order),
 			lambda: marketplace.fetch_settlement(order),
+			lambda: marketplace.fetch_finance_now(CHANNEL),
+			lambda: marketplace.retry_settlement("MS-000001"),
 		]
 		for index, call in enumerate(calls):
 			with self.assertRaises(frappe.PermissionError, msg=f"call {index} was allowed"):

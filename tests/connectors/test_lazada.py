@@ -25,6 +25,7 @@ from oms_connector.connectors.base import (
 from oms_connector.connectors.http import PlatformHTTP
 from oms_connector.connectors.lazada import STATUS_MAP, LazadaConnector, classify_error, order_from_lazada, sign
 from oms_connector.domain.order import InvalidOrder, OrderStatus, PaymentMethod
+from oms_connector.domain.settlement import ChargeKind
 from oms_connector.sandbox.lazada_server import FakeLazada, lazada_sign
 
 VN = timezone(timedelta(hours=7))
@@ -514,61 +515,100 @@ def test_read_stock_retries_429_and_5xx(fake, connector):
 
 
 # --- money and products -----------------------------------------------------------------
-def transaction(order_no: str, fee_type: str, fee_name: str, amount: str, item: str = "4793112100345291") -> dict:
+TRANSACTION_NUMBERS = itertools.count(1)
+
+
+def transaction(order_no: str, fee_type: str, fee_name: str, amount: str, days_ago: int = 3, item: str = "4793112100345291") -> dict:
+	"""A QueryTransactionDetails row with the fields of Lazada's example, dated `days_ago` (VN dates)."""
+	day = datetime.now(VN).date() - timedelta(days=days_ago)
 	return {
 		"order_no": order_no,
 		"orderItem_no": item,
-		"transaction_date": (date.today() - timedelta(days=3)).strftime("%d %b %Y"),
+		"transaction_date": day.strftime("%d %b %Y"),
 		"fee_type": fee_type,
 		"fee_name": fee_name,
 		"transaction_type": fee_name,
+		"transaction_number": f"VNFAKE01-T{next(TRANSACTION_NUMBERS):06d}",
 		"amount": amount,
 		"paid_status": "Not paid",
 		"VAT_in_amount": "0",
 		"WHT_amount": "0",
+		"WHT_included_in_amount": "No",
 		"statement": "06 May 2024 - 12 May 2024",
 		"seller_sku": "ATD-M-01",
 	}
 
 
-def test_settlement_maps_the_fee_breakdown(fake, connector):
+def test_order_settlement_maps_the_fee_breakdown(fake, connector):
+	"""cod_order's money as Lazada posts it when the item price credit is what the buyer paid: the
+	sale is its price credits, Lazada's subsidy (its 20000 of vouchers) and the buyer's shipping."""
 	order_id = "479311210034529"
 	fake.transactions = [
-		transaction(order_id, "13", "Item Price Credit", "420000.00"),
+		transaction(order_id, "13", "Item Price Credit", "400000.00"),
 		transaction(order_id, "59", "Item Price Subsidy", "20000.00"),
 		transaction(order_id, "8", "Shipping Fee (Paid By Customer)", "15000.00"),
 		transaction(order_id, "7", "Shipping Fee Paid by Seller", "-30000.00"),
 		transaction(order_id, "157", "Auto. Shipping fee subsidy (by Lazada)", "15000.00"),
 		transaction(order_id, "16", "Commission", "-21000.00"),
 		transaction(order_id, "3", "Payment Fee", "-8400.00"),
-		transaction(order_id, "202", "Seller Funded Marketing Voucher", "-12000.00"),
 		# VN withholding rows: their fee_type ids are not in the published enum list, hence by name.
-		transaction(order_id, "", "Withholding Tax - VAT", "-4200.00"),
-		transaction(order_id, "", "Withholding Tax - PIT", "-2100.00"),
+		transaction(order_id, "", "Withholding VAT", "-4350.00"),
+		transaction(order_id, "", "Withholding PIT", "-2175.00"),
+		transaction(order_id, "112", "Sponsored Product Fee", "-5000.00"),  # ads: an adjustment, not the order's
 		transaction("999", "16", "Commission", "-99999.00"),  # another order
 	]
-	settlement = connector.get_settlement(order_id)
-	assert settlement.commission_fee == Decimal(21000)
-	assert settlement.transaction_fee == Decimal(8400)
-	assert settlement.service_fee == Decimal(12000)
-	assert settlement.shipping_rebate == Decimal(15000)
-	assert settlement.platform_voucher == Decimal(20000)
-	assert settlement.withheld_tax == Decimal(6300)
-	assert settlement.other == {
-		"Item Price Credit": Decimal(420000),
-		"Shipping Fee (Paid By Customer)": Decimal(15000),
-		"Shipping Fee Paid by Seller": Decimal(-30000),
-	}
-	assert settlement.payout == Decimal(392300)
+	settlement = connector.get_order_settlement(order_id)
+	assert settlement.order_id == order_id and settlement.currency == "VND"
+	assert settlement.revenue == Decimal(435000)
+	assert [(c.kind.value, c.amount, c.label) for c in settlement.charges] == [
+		("Shipping", Decimal(30000), "Shipping Fee Paid by Seller"),
+		("Shipping", Decimal(-15000), "Auto. Shipping fee subsidy (by Lazada)"),
+		("Commission", Decimal(21000), "Commission"),
+		("Transaction Fee", Decimal(8400), "Payment Fee"),
+		("Withheld VAT", Decimal(4350), "Withholding VAT"),
+		("Withheld PIT", Decimal(2175), "Withholding PIT"),
+	]
+	assert settlement.payout == Decimal(384075)
+	settlement.check()
+	assert not settlement.final and settlement.payout_id == "06 May 2024 - 12 May 2024"
+	assert len(settlement.raw["transactions"]) == 9
 	params = fake.calls_to("/finance/transaction/details/get")[0]["params"]
-	assert params["trade_order_id"] == order_id
-	assert (date.fromisoformat(params["end_time"]) - date.fromisoformat(params["start_time"])).days < 180
+	assert params["trade_order_id"] == order_id and params["limit"] == "500" and params["offset"] == "0"
+	assert (date.fromisoformat(params["end_time"]) - date.fromisoformat(params["start_time"])).days == 179
+	assert date.fromisoformat(params["end_time"]) == datetime.now(VN).date()
 
-	# An older order needs its own window; the fake, like Lazada, refuses 180 days or more.
-	old = connector.get_settlement(order_id, start=date.today() - timedelta(days=400), end=date.today() - timedelta(days=300))
-	assert old.payout == 0 and old.other == {}
+
+def test_order_settlement_of_an_older_order_reads_windows_under_180_days(fake, connector):
+	order_id = "479311210034529"
+	fake.transactions = [
+		transaction(order_id, "13", "Item Price Credit", "400000.00", days_ago=390),
+		transaction(order_id, "16", "Commission", "-20000.00", days_ago=200),
+	]
+	assert connector.get_order_settlement(order_id) is None  # not within the default 179 days
+	today = datetime.now(VN).date()
+	old = connector.get_order_settlement(order_id, start=today - timedelta(days=400), end=today - timedelta(days=150))
+	assert (old.revenue, old.payout, old.by_kind()) == (Decimal(400000), Decimal(380000), {ChargeKind.COMMISSION: Decimal(20000)})
+	windows = [(c["params"]["start_time"], c["params"]["end_time"]) for c in fake.calls_to("/finance/transaction/details/get")[1:]]
+	assert windows == [
+		(str(today - timedelta(days=400)), str(today - timedelta(days=221))),
+		(str(today - timedelta(days=220)), str(today - timedelta(days=150))),
+	]
+	# The stand-in, like Lazada, refuses a window of 180 days or more when asked for one.
 	with pytest.raises(ConnectorError, match="1000012"):
-		connector.get_settlement(order_id, start=date.today() - timedelta(days=200), end=date.today())
+		connector._call("/finance/transaction/details/get", {"start_time": str(today - timedelta(days=180)), "end_time": str(today)})
+
+
+def test_order_settlement_pages_500_rows_at_a_time(fake, connector):
+	order_id = "479311210034529"
+	fake.transactions = [transaction(order_id, "13", "Item Price Credit", "1000.00") for _ in range(1200)]
+	settlement = connector.get_order_settlement(order_id)
+	assert settlement.revenue == settlement.payout == Decimal(1200000)
+	assert [c["params"]["offset"] for c in fake.calls_to("/finance/transaction/details/get")] == ["0", "500", "1000"]
+
+
+def test_order_settlement_is_none_while_lazada_has_posted_nothing(fake, connector):
+	fake.transactions = [transaction("999", "13", "Item Price Credit", "1000.00")]
+	assert connector.get_order_settlement("479311210034529") is None
 
 
 def test_list_products_pages_50_at_a_time(fake, connector):

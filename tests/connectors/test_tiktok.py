@@ -21,6 +21,7 @@ from oms_connector.connectors.base import (
 from oms_connector.connectors.http import PlatformHTTP
 from oms_connector.connectors.tiktok import TikTokConnector, order_from_tiktok, sign_request, webhook_signature
 from oms_connector.domain.order import InvalidOrder, OrderStatus, PaymentMethod
+from oms_connector.domain.settlement import ChargeKind
 from oms_connector.sandbox.tiktok_server import FakeTikTokShop, expected_sign
 
 T0 = 1_718_000_000  # a fixed "now" for order timestamps; request timestamps use the real clock
@@ -675,41 +676,26 @@ def test_read_stock_retries_429_and_5xx(fake):
 		connector.read_stock([listing])
 
 
-def test_settlement_mapping(fake):
-	fake.statements["576600000000000001"] = {
-		"order_id": "576600000000000001",
-		"order_create_time": T0,
-		"statement_transactions": [
-			{
-				"id": "7301",
-				"statement_id": "ST-1",
-				"currency": "VND",
-				"settlement_amount": "760520",
-				"revenue_amount": "857000",
-				"fee_amount": "-96480",
-				"platform_commission_amount": "-42850",
-				"transaction_fee_amount": "-34280",
-				"referral_fee_amount": "-8570",
-				"affiliate_commission_amount": "-17140",
-				"shipping_fee_subsidy_amount": "15000",
-				"platform_discount_amount": "30000",
-				"pit_amount": "-4285",
-			}
-		],
-	}
+def test_order_settlement_from_the_stand_in(fake):
+	"""Get Order Statement Transactions of a settled order: the settlement's revenue is the mapped
+	order's seller_revenue, and revenue less the charges is TikTok's settlement_amount."""
+	fake.orders["576600000000000001"] = cod_order()
+	statement_id = fake.settle_order("576600000000000001", at=T0, fees={"affiliate_commission_amount": 17140})
 	connector = make_connector(fake, shop_cipher=fake.shop_cipher)
-	settlement = connector.get_settlement("576600000000000001")
-	assert settlement.payout == Decimal("760520")
-	assert settlement.commission_fee == Decimal("42850")
-	assert settlement.transaction_fee == Decimal("34280")
-	assert settlement.service_fee == Decimal("8570")
-	assert settlement.shipping_rebate == Decimal("15000")
-	assert settlement.platform_voucher == Decimal("30000")
-	assert settlement.withheld_tax == Decimal("4285")
-	assert settlement.other["affiliate_commission_amount"] == "-17140"
-	assert settlement.other["statement_ids"] == ["ST-1"]
-	empty = connector.get_settlement("576600000000000404")
-	assert empty.payout == Decimal(0)
+	settlement = connector.get_order_settlement("576600000000000001")
+	order = order_from_tiktok(cod_order())
+	assert settlement.revenue == order.seller_revenue == Decimal("894000")
+	assert settlement.reference == statement_id and settlement.final
+	assert settlement.by_kind() == {
+		ChargeKind.COMMISSION: Decimal("53220"),  # 6% of 887000
+		ChargeKind.TRANSACTION: Decimal("43200"),  # 5% of the 864000 the buyer paid
+		ChargeKind.MARKETING: Decimal("17140"),
+		ChargeKind.SHIPPING: Decimal("17000"),  # carrier 32000 less TikTok's 15000 discount
+		ChargeKind.OTHER: Decimal("26610"),  # the 3% service fee TikTok does not itemize
+	}
+	settlement.check()
+	assert settlement.payout == Decimal("894000") - Decimal("157170")
+	assert connector.get_order_settlement("576600000000000404") is None
 
 
 def test_list_products_pages(fake):
@@ -742,11 +728,11 @@ def test_server_errors_exhausted_raise_retryable(fake):
 	fake.fail_next(20, status=500)
 	connector = make_connector(fake, shop_cipher=fake.shop_cipher)
 	with pytest.raises(RetryableError):
-		connector.get_settlement("1")
+		connector.get_order_settlement("1")
 	assert len(fake.requests) == 5  # PlatformHTTP attempts
 	fake.failures.clear()
 	fake.fail_next(1, code=36009003, message="Internal error. Please try again.")
-	assert connector.get_settlement("1").payout == Decimal(0)
+	assert connector.get_order_settlement("1") is None
 
 
 def test_expired_token_is_an_auth_error(fake):

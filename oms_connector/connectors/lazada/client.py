@@ -16,12 +16,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 from ...domain.normalize import parse_datetime
-from ...domain.order import ChannelOrder, InvalidOrder, to_money
+from ...domain.order import ChannelOrder, InvalidOrder
+from ...domain.settlement import FinancePeriod, OrderSettlement, Payout
 from ..base import (
 	AuthError,
 	ChannelConfig,
@@ -31,12 +31,12 @@ from ..base import (
 	PushResult,
 	RateLimited,
 	RetryableError,
-	Settlement,
 	ShipmentInfo,
 	StockUpdate,
 	TokenSet,
 	WebhookEvent,
 )
+from .finance import finance_from_transactions, order_settlement, payouts_from_statements, statement_created_at
 from .mapper import order_from_lazada
 
 API_BASE = "https://api.lazada.vn/rest"  # Lazada Vietnam's gateway
@@ -58,6 +58,7 @@ UPDATE_SELLABLE_QUANTITY = "/product/stock/sellable/update"
 GET_PRODUCTS = "/products/get"
 GET_PRODUCT_ITEM = "/product/item/get"
 TRANSACTION_DETAILS = "/finance/transaction/details/get"
+PAYOUT_STATUS = "/finance/payout/status/get"
 
 ORDERS_PAGE = 100  # GetOrders: limit at most 100
 ITEMS_BATCH = 50  # GetMultipleOrderItems: at most 50 order ids
@@ -79,13 +80,9 @@ CANCELLABLE = {"pending", "repacked", "packed", "ready_to_ship", "ready_to_ship_
 PRINTABLE = {"packed", "ready_to_ship", "ready_to_ship_pending"}  # PrintAWB refuses other statuses
 STOCK_FAILED = "501"  # UpdateSellableQuantity: "check the detail field ... the SKU where the error occur"
 
-# QueryTransactionDetails fee_type ids (the "fee_type field enum list") by Settlement field.
-COMMISSION_FEES = {"15", "16", "65", "66", "123"}
-PAYMENT_FEES = {"3", "4", "67", "84"}
-MARKETING_FEES = {"117", "118", "119", "120", "121", "122", "202", "203", "209", "210"}
-SHIPPING_SUBSIDIES = {"157", "158", "211"}  # Lazada-funded shipping fee subsidy and vouchers
-PRICE_SUBSIDIES = {"59"}  # Item Price Subsidy: the Lazada-funded part of the item price
-WITHHOLDING_FEES = {"201"}  # Reimbursements Withholding tax; other withholding rows go by name
+# Lazada's dates (transaction_date, statements' created_at, the date filters) are the seller
+# country's local dates.
+COUNTRY_UTC_OFFSET = {"vn": 7, "th": 7, "id": 7, "sg": 8, "my": 8, "ph": 8}
 
 
 def sign(app_secret: str, api_path: str, params: Mapping[str, str]) -> str:
@@ -523,28 +520,68 @@ class LazadaConnector(MarketplaceConnector):
 			found.update(_sku_stocks(products, [listing for sku in batch for listing in by_seller_sku[sku]]))
 		return found
 
-	def get_settlement(self, order_id: str, start: date | None = None, end: date | None = None) -> Settlement:
-		"""The order's finance transactions (QueryTransactionDetails) summed into a Settlement.
+	def get_order_settlement(self, order_id: str, start: date | None = None, end: date | None = None) -> OrderSettlement | None:
+		"""The order's settlement from its QueryTransactionDetails rows (see finance.py); None while
+		Lazada has posted none.
 
-		Lazada wants a date window under 180 days: by default the 179 days up to today; pass
-		start/end for older orders. See settlement_from_transactions for the mapping."""
-		end = end or self._now().date()
+		Lazada searches transaction dates only: by default the 179 days up to today (the seller's
+		local date); pass start/end for an older order. A longer range is read in windows under
+		Lazada's 180 days."""
+		end = end or self._today()
 		start = start or end - TRANSACTION_WINDOW
-		rows, offset = [], 0
-		while True:
-			params = {
-				"trade_order_id": order_id,
-				"start_time": start.isoformat(),
-				"end_time": end.isoformat(),
-				"offset": offset,
-				"limit": TRANSACTIONS_PAGE,
-			}
-			page = self._call(TRANSACTION_DETAILS, params).get("data") or []
-			rows.extend(page)
-			if len(page) < TRANSACTIONS_PAGE:
-				break
-			offset += len(page)
-		return settlement_from_transactions(order_id, rows, self.currency)
+		rows = self._transactions(start, end, trade_order_id=str(order_id))
+		return order_settlement(str(order_id), rows, self.currency)
+
+	def fetch_finance(self, since: datetime, until: datetime) -> FinancePeriod:
+		"""Every transaction dated from since's local date to until's (both whole days), grouped into
+		one settlement per order and adjustments, and the payout statements created in [since, until].
+
+		An order whose rows straddle the period's edge comes back with the rows of the period only;
+		get_order_settlement reads it whole."""
+		period = finance_from_transactions(self._transactions(self._local_date(since), self._local_date(until)), self.currency)
+		for settlement in period.settlements:
+			settlement.whole_order = False  # the period's rows of the order, not necessarily all
+		period.payouts = self._payouts(since, until)
+		return period
+
+	def _transactions(self, start: date, end: date, **filters) -> list[dict]:
+		"""QueryTransactionDetails rows dated start..end, window by window (under 180 days), page by page."""
+		rows = []
+		for window_start, window_end in _date_windows(start, end, TRANSACTION_WINDOW):
+			offset = 0
+			while True:
+				params = {**filters, "start_time": window_start.isoformat(), "end_time": window_end.isoformat()}
+				page = self._call(TRANSACTION_DETAILS, {**params, "offset": offset, "limit": TRANSACTIONS_PAGE}).get("data") or []
+				if not isinstance(page, list):
+					raise ConnectorError(f"Lazada {TRANSACTION_DETAILS}: data is not a list")
+				rows.extend(page)
+				if len(page) < TRANSACTIONS_PAGE:
+					break
+				offset += len(page)
+		return rows
+
+	def _payouts(self, since: datetime, until: datetime) -> list[Payout]:
+		"""GetPayoutStatus statements created in [since, until] (Lazada filters by created_after only)."""
+		statements = self._call(PAYOUT_STATUS, {"created_after": self._local_date(since).isoformat()}).get("data") or []
+		if not isinstance(statements, list):
+			raise ConnectorError(f"Lazada {PAYOUT_STATUS}: data is not a list")
+		low, high = self._local_naive(since), self._local_naive(until)
+		kept = [row for row in statements if _created_within(row, low, high)]
+		return payouts_from_statements(kept, self.currency)
+
+	@property
+	def local_zone(self) -> timezone:
+		country = str(self.config.extra.get("country") or "vn").lower()
+		return timezone(timedelta(hours=COUNTRY_UTC_OFFSET.get(country, 7)))
+
+	def _today(self) -> date:
+		return self._now().astimezone(self.local_zone).date()
+
+	def _local_date(self, value: datetime) -> date:
+		return _aware(value).astimezone(self.local_zone).date()
+
+	def _local_naive(self, value: datetime) -> datetime:
+		return _aware(value).astimezone(self.local_zone).replace(tzinfo=None)
 
 	def list_products(self) -> Iterator[ListingInfo]:
 		"""Every product (filter "all"), one ListingInfo per SKU: ItemId, SkuId, SellerSku, name."""
@@ -566,41 +603,18 @@ class LazadaConnector(MarketplaceConnector):
 				return
 
 
-def settlement_from_transactions(order_id: str, rows: list[dict], currency: str = "VND") -> Settlement:
-	"""Sum QueryTransactionDetails rows of one order into a Settlement.
+def _date_windows(start: date, end: date, width: timedelta) -> Iterator[tuple[date, date]]:
+	"""[start, end] in consecutive whole-day windows, each spanning at most `width`."""
+	while start <= end:
+		window_end = min(start + width, end)
+		yield start, window_end
+		start = window_end + timedelta(days=1)
 
-	Lazada signs amounts from the seller's side (deductions negative). payout is the sum of all
-	rows. Fees are reported positive, net of their reversals: commission_fee (Commission, its
-	reversal, rebates and corrections), transaction_fee (Payment Fee and its credits and
-	corrections), service_fee (the marketing fees: promotional charges, seller-funded vouchers,
-	flexi-combo). Credits are positive: shipping_rebate (Lazada's automatic shipping subsidy and
-	shipping fee voucher), platform_voucher (Item Price Subsidy). withheld_tax is what Lazada
-	withholds (rows named "withholding", net of reimbursements). Every other row is summed by its
-	fee_name into `other`, signed as Lazada reports it (e.g. "Item Price Credit": 400000).
-	"""
-	settlement = Settlement(order_id=str(order_id))
-	for row in rows:
-		if str(row.get("order_no") or order_id) != str(order_id):
-			continue
-		amount = to_money(row.get("amount"), currency)
-		fee_type = str(row.get("fee_type") or "").strip()
-		name = str(row.get("fee_name") or row.get("transaction_type") or fee_type or "unknown").strip()
-		settlement.payout += amount
-		if fee_type in COMMISSION_FEES:
-			settlement.commission_fee -= amount
-		elif fee_type in PAYMENT_FEES:
-			settlement.transaction_fee -= amount
-		elif fee_type in MARKETING_FEES:
-			settlement.service_fee -= amount
-		elif fee_type in SHIPPING_SUBSIDIES:
-			settlement.shipping_rebate += amount
-		elif fee_type in PRICE_SUBSIDIES:
-			settlement.platform_voucher += amount
-		elif fee_type in WITHHOLDING_FEES or "withholding" in name.lower():
-			settlement.withheld_tax -= amount
-		else:
-			settlement.other[name] = settlement.other.get(name, Decimal(0)) + amount
-	return settlement
+
+def _created_within(row: dict, low: datetime, high: datetime) -> bool:
+	"""A statement Lazada does not date is kept: better booked once than never."""
+	created = statement_created_at(row)
+	return created is None or low <= created <= high
 
 
 def _sku_stocks(products: list[dict], listings: list[StockUpdate]) -> dict[StockUpdate, int]:

@@ -17,14 +17,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ...domain.order import ChannelOrder, to_money
+from ...domain.order import ChannelOrder
+from ...domain.settlement import FinancePeriod, OrderSettlement, SettlementError
 from ..base import (
 	AuthError,
 	ChannelConfig,
@@ -34,12 +35,12 @@ from ..base import (
 	PushResult,
 	RateLimited,
 	RetryableError,
-	Settlement,
 	ShipmentInfo,
 	StockUpdate,
 	TokenSet,
 	WebhookEvent,
 )
+from .finance import escrows_of_batch, read_wallet, settlement_from_escrow, transaction_key, wallet_page
 from .mapper import order_from_payload, shopee_payload
 
 AUTH_PARTNER = "/api/v2/shop/auth_partner"
@@ -52,6 +53,8 @@ GET_SHIPPING_PARAMETER = "/api/v2/logistics/get_shipping_parameter"
 SHIP_ORDER = "/api/v2/logistics/ship_order"
 GET_TRACKING_NUMBER = "/api/v2/logistics/get_tracking_number"
 GET_ESCROW_DETAIL = "/api/v2/payment/get_escrow_detail"
+GET_ESCROW_DETAIL_BATCH = "/api/v2/payment/get_escrow_detail_batch"
+GET_WALLET_TRANSACTION_LIST = "/api/v2/payment/get_wallet_transaction_list"
 GET_ITEM_LIST = "/api/v2/product/get_item_list"
 GET_ITEM_BASE_INFO = "/api/v2/product/get_item_base_info"
 GET_MODEL_LIST = "/api/v2/product/get_model_list"
@@ -66,6 +69,11 @@ ITEM_PAGE_SIZE = 100  # get_item_list: page_size max 100
 ITEM_INFO_BATCH = 50  # get_item_base_info: item_id_list up to 50
 STOCK_BATCH = 50  # update_stock: stock_list 1..50, one item per call
 REFRESH_TOKEN_LIFETIME = timedelta(days=30)
+WALLET_WINDOW = timedelta(days=15)  # get_wallet_transaction_list: create_time_from..to at most 15 days
+WALLET_PAGE_SIZE = 100  # get_wallet_transaction_list: page_size <= 100
+ESCROW_BATCH = 20  # get_escrow_detail_batch: order_sn_list limit [1,50], Shopee recommends 1-20
+# get_escrow_detail's answers for an order that has no escrow yet ("data not exist", "income not found").
+NO_ESCROW_CODES = {"error_data", "common.error_not_found", "income_not_found"}
 
 # Fields get_order_detail only returns when asked; the mapper needs most of them.
 DETAIL_FIELDS = (
@@ -121,6 +129,9 @@ def classify_error(code: str, message: str, status: int | None = None) -> Connec
 	if short in RETRY_CODES:
 		return RetryableError(text, code=code, status=status)
 	return ConnectorError(text, code=code, status=status)
+
+
+REFUSED = "_refused"  # escrow_details: why Shopee would not serve an order's escrow
 
 
 @dataclass
@@ -599,12 +610,99 @@ class ShopeeConnector(MarketplaceConnector):
 				continue
 		return stocks
 
-	def get_settlement(self, order_id: str) -> Settlement:
-		"""get_escrow_detail's order_income as a Settlement (amounts in the shop currency,
-		config.extra["currency"], VND by default). Every other non-zero money field of
-		order_income is kept in `other` under Shopee's own name."""
-		data = self._call("GET", GET_ESCROW_DETAIL, params={"order_sn": order_id}).get("response") or {}
-		return settlement_from_escrow(order_id, data, str(self.config.extra.get("currency") or "VND"))
+	# --- finance -------------------------------------------------------------------------
+	@property
+	def currency(self) -> str:
+		return str(self.config.extra.get("currency") or "VND")
+
+	def get_order_settlement(self, order_id: str) -> OrderSettlement | None:
+		"""get_escrow_detail mapped by finance.settlement_from_escrow; None while Shopee has no escrow
+		for the order (error_data "data not exist"). `final` once get_order_detail says COMPLETED:
+		until then the escrow is Shopee's estimate. An order that is not the shop's raises."""
+		try:
+			answer = self._call("GET", GET_ESCROW_DETAIL, params={"order_sn": order_id})
+		except ConnectorError as exc:
+			if not exc.retryable and not isinstance(exc, AuthError) and exc.code in NO_ESCROW_CODES:
+				return None
+			raise
+		escrow = answer.get("response")
+		if not isinstance(escrow, dict) or not escrow.get("order_income"):
+			return None
+		details = self._call("GET", GET_ORDER_DETAIL, params={"order_sn_list": order_id}).get("response") or {}
+		statuses = {str(d.get("order_sn")): d.get("order_status") for d in details.get("order_list") or []}
+		return settlement_from_escrow(escrow, self.currency, final=statuses.get(order_id) == "COMPLETED")
+
+	def fetch_finance(self, since: datetime, until: datetime) -> FinancePeriod:
+		"""The wallet's transactions created in [since, until) (naive datetimes are UTC), sorted by
+		finance.read_wallet: each escrow release becomes its order's settlement (escrows read with
+		get_escrow_detail_batch, final, payout = what the wallet received, so a release that is not
+		Shopee's escrow_amount is refused), the other transactions adjustments, withdrawals payouts.
+		An order whose figures do not add up comes back unreadable, naming why (booked as an
+		Error for review), so it never holds up the rest of the period."""
+		wallet = read_wallet(self.wallet_transactions(since, until), self.currency)
+		escrows = self.escrow_details(list(wallet.releases))
+		settlements = []
+		for order_sn, release in sorted(wallet.releases.items()):
+			when = {"final": release.final, "settled_on": release.released_on, "reference": release.reference}
+			try:
+				if REFUSED in escrows[order_sn]:
+					raise SettlementError(escrows[order_sn][REFUSED])
+				payout = release.amount if release.final else None
+				settlement = settlement_from_escrow(escrows[order_sn], self.currency, payout=payout, **when)
+			except SettlementError as exc:
+				settlement = OrderSettlement.unreadable(
+					order_sn, release.amount, str(exc), currency=self.currency, raw=escrows[order_sn], **when
+				)
+			settlements.append(settlement)
+		return FinancePeriod(settlements=settlements, adjustments=wallet.adjustments, payouts=wallet.payouts)
+
+	def wallet_transactions(self, since: datetime, until: datetime) -> list[dict]:
+		"""Every get_wallet_transaction_list row created in [since, until): 15-day windows, each
+		paged from page_no 0 by 100 until "more" is false. A row seen twice (pages shift while
+		Shopee adds transactions) is kept once."""
+		start, end = _aware(since).timestamp(), _aware(until).timestamp()
+		rows: dict[str, dict] = {}
+		window_start, last = math.floor(start), math.ceil(end)
+		while window_start < last:
+			window_end = min(window_start + int(WALLET_WINDOW.total_seconds()), last)
+			for row in self._wallet_window(window_start, window_end - 1):  # create_time_to is inclusive
+				if start <= int(row.get("create_time") or 0) < end:
+					rows.setdefault(transaction_key(row), row)
+			window_start = window_end
+		return list(rows.values())
+
+	def _wallet_window(self, time_from: int, time_to: int) -> Iterator[dict]:
+		page_no = 0
+		while True:
+			params = {"page_no": page_no, "page_size": WALLET_PAGE_SIZE, "create_time_from": time_from, "create_time_to": time_to}
+			rows, more = wallet_page(self._call("GET", GET_WALLET_TRANSACTION_LIST, params=params))
+			yield from rows
+			if not more or not rows:
+				return
+			page_no += 1
+
+	def escrow_details(self, order_ids: list[str]) -> dict[str, dict]:
+		"""order_sn -> escrow "response", ESCROW_BATCH orders per get_escrow_detail_batch call; an
+		order the batch leaves out is asked for alone; Shopee's refusal of it is kept under REFUSED
+		(a retryable failure is raised: the whole read is tried again)."""
+		escrows: dict[str, dict] = {}
+		for batch in _chunks(list(dict.fromkeys(order_ids)), ESCROW_BATCH):
+			answer = self._call("POST", GET_ESCROW_DETAIL_BATCH, body={"order_sn_list": batch})
+			try:
+				escrows.update(escrows_of_batch(answer))
+			except SettlementError as exc:
+				raise ConnectorError(f"Shopee {GET_ESCROW_DETAIL_BATCH}: {exc}") from None
+		for order_sn in order_ids:
+			if order_sn not in escrows:
+				try:
+					answer = self._call("GET", GET_ESCROW_DETAIL, params={"order_sn": order_sn})
+				except ConnectorError as exc:
+					if exc.retryable:
+						raise
+					escrows[order_sn] = {REFUSED: f"Shopee refused its escrow: {exc} ({exc.code})"}
+					continue
+				escrows[order_sn] = answer.get("response") or {}
+		return escrows
 
 	def list_products(self) -> Iterator[ListingInfo]:
 		"""Every NORMAL or UNLIST item, one ListingInfo per model (variant_id "" without models)."""
@@ -646,54 +744,6 @@ class ShopeeConnector(MarketplaceConnector):
 				sku=str(model.get("model_sku") or ""),
 				title=f"{title} - {', '.join(options)}" if options else title,
 			)
-
-
-def settlement_from_escrow(order_id: str, escrow: dict, currency: str = "VND") -> Settlement:
-	"""Map v2.payment.get_escrow_detail's "response" to a Settlement.
-
-	payout = escrow_amount (what Shopee releases to the seller); commission_fee, service_fee;
-	transaction_fee = seller_transaction_fee; shipping_rebate = shopee_shipping_rebate;
-	platform_voucher = voucher_from_shopee; withheld_tax = withholding_tax + withholding_vat_tax +
-	withholding_pit_tax (the last two are the VAT and personal income tax Shopee withholds from
-	Vietnamese household and individual sellers by law).
-	"""
-	income = escrow.get("order_income") or {}
-
-	def money(key: str) -> Decimal:
-		return to_money(income.get(key), currency)
-
-	mapped = {
-		"escrow_amount",
-		"commission_fee",
-		"service_fee",
-		"seller_transaction_fee",
-		"shopee_shipping_rebate",
-		"voucher_from_shopee",
-		"withholding_tax",
-		"withholding_vat_tax",
-		"withholding_pit_tax",
-	}
-	other: dict = {}
-	for key, value in income.items():
-		if key in mapped or isinstance(value, bool) or not isinstance(value, (int, float, str)):
-			continue
-		try:
-			amount = to_money(value, currency)
-		except Exception:
-			continue  # text fields such as buyer_payment_method
-		if amount:
-			other[key] = amount
-	return Settlement(
-		order_id=str(escrow.get("order_sn") or order_id),
-		payout=money("escrow_amount"),
-		commission_fee=money("commission_fee"),
-		service_fee=money("service_fee"),
-		transaction_fee=money("seller_transaction_fee"),
-		shipping_rebate=money("shopee_shipping_rebate"),
-		platform_voucher=money("voucher_from_shopee"),
-		withheld_tax=money("withholding_tax") + money("withholding_vat_tax") + money("withholding_pit_tax"),
-		other=other,
-	)
 
 
 def _shopee_stock(stock_info, location_id: str = "") -> int | None:

@@ -12,6 +12,9 @@ The contract, from TikTok Shop Partner Center documentation:
   /api/v2/token/refresh (grant_type=refresh_token), both GET with app_secret in the query;
   the `*_expire_in` fields are absolute unix timestamps.
 - Webhooks carry hex(HMAC-SHA256(app_secret, app_key + raw body)) in the Authorization header.
+- Finance (202309): Get Statements, Get Statement Transactions, Get Order Statement Transactions
+  and Get Payments, all GET, paged by page_token, each with its required sort_field; finance.py
+  maps what they answer.
 """
 
 from __future__ import annotations
@@ -23,10 +26,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
-from decimal import Decimal
 from urllib.parse import urlencode
 
-from ...domain.order import ChannelOrder, to_money
+from ...domain.order import ChannelOrder
+from ...domain.settlement import Adjustment, FinancePeriod, OrderSettlement, Payout
 from ..base import (
 	AuthError,
 	ChannelConfig,
@@ -36,11 +39,19 @@ from ..base import (
 	PushResult,
 	RateLimited,
 	RetryableError,
-	Settlement,
 	ShipmentInfo,
 	StockUpdate,
 	TokenSet,
 	WebhookEvent,
+)
+from .finance import (
+	Statement,
+	merge_settlements,
+	order_settlement_from_tiktok,
+	payout_from_tiktok,
+	payouts_from_statements,
+	statement_from_tiktok,
+	statement_transactions_from_tiktok,
 )
 from .mapper import order_from_tiktok
 
@@ -54,6 +65,7 @@ DEFAULT_AUTHORIZE_URL = "https://services.tiktokshop.com/open/authorize"
 ORDER_PAGE_SIZE = 100  # Get Order List: page_size valid range [1-100]
 ORDER_DETAIL_BATCH = 50  # Get Order Detail: ids max count 50
 PRODUCT_PAGE_SIZE = 100  # Search Products: page_size valid range [1-100]
+FINANCE_PAGE_SIZE = 100  # Get Statements / Statement Transactions / Payments: page_size [1-100]
 RETURN_PAGE_SIZE = 50  # Search Returns: page_size default 10, upper limit 50
 RETURN_ORDER_BATCH = 50  # order_ids per Search Returns call (same as an order detail batch)
 # Orders that can have a return: goods left the warehouse. Earlier ones can only be cancelled.
@@ -548,44 +560,85 @@ class TikTokConnector(MarketplaceConnector):
 					found[listing] = qty
 		return found
 
-	def get_settlement(self, order_id: str) -> Settlement:
-		"""Get Order Statement Transactions 202309. TikTok reports fees as negative amounts;
-		Settlement holds them as positive amounts the platform keeps."""
+	def get_order_settlement(self, order_id: str) -> OrderSettlement | None:
+		"""Get Order Statement Transactions 202309: the order's settled transactions added up;
+		None while TikTok has settled nothing for it."""
 		data = self._request("GET", f"/finance/{API_VERSION}/orders/{order_id}/statement_transactions")
-		transactions = data.get("statement_transactions") or []
-		currency = next((str(t.get("currency")) for t in transactions if t.get("currency")), "VND")
+		return order_settlement_from_tiktok(data, str(order_id))
 
-		def total(field: str) -> Decimal:
-			return sum((to_money(t.get(field), currency) for t in transactions), Decimal(0))
+	def fetch_finance(self, since: datetime, until: datetime) -> FinancePeriod:
+		"""Statements generated in [since, until) with all their transactions, and the payments
+		created in it. Each payout names the statements (and their orders) it carries."""
+		period = FinancePeriod()
+		statements = self.list_statements(since, until)
+		by_order: dict[str, list[OrderSettlement]] = {}
+		for statement in statements:
+			settlements, adjustments = self.statement_transactions(statement)
+			for settlement in settlements:
+				by_order.setdefault(settlement.order_id, []).append(settlement)
+			period.adjustments.extend(adjustments)
+		for parts in by_order.values():
+			settlement = parts[0] if len(parts) == 1 else merge_settlements(parts)
+			settlement.whole_order = False  # this period's statements of the order, not necessarily all
+			period.settlements.append(settlement)
+		period.payouts = self._payouts(since, until, statements)
+		_link_payouts(period, statements)
+		return period
 
-		other_fields = (
-			"revenue_amount",
-			"fee_amount",
-			"adjustment_amount",
-			"affiliate_commission_amount",
-			"affiliate_partner_commission_amount",
-			"refund_administration_fee_amount",
-			"actual_shipping_fee_amount",
-			"customer_shipping_fee_amount",
-			"platform_shipping_fee_discount_amount",
-			"customer_payment_amount",
-			"customer_refund_amount",
-			"sales_tax_amount",
-		)
-		other = {field: str(total(field)) for field in other_fields if any(t.get(field) not in (None, "") for t in transactions)}
-		other["currency"] = currency
-		other["statement_ids"] = [str(t.get("statement_id")) for t in transactions if t.get("statement_id")]
-		return Settlement(
-			order_id=str(data.get("order_id") or order_id),
-			payout=total("settlement_amount"),
-			commission_fee=abs(total("platform_commission_amount")),
-			service_fee=abs(total("referral_fee_amount")),
-			transaction_fee=abs(total("transaction_fee_amount")),
-			shipping_rebate=total("shipping_fee_subsidy_amount"),
-			platform_voucher=total("platform_discount_amount"),
-			withheld_tax=abs(total("pit_amount")),
-			other=other,
-		)
+	def _pages(self, path: str, query: dict) -> Iterator[dict]:
+		"""Each page's `data` of a GET that pages with page_token / next_page_token."""
+		token, seen_tokens = "", set()
+		while True:
+			data = self._request("GET", path, query={**query, "page_size": FINANCE_PAGE_SIZE, "page_token": token})
+			yield data
+			token = data.get("next_page_token") or ""
+			if not token or token in seen_tokens:  # a repeated token would loop forever
+				return
+			seen_tokens.add(token)
+
+	def list_statements(self, since: datetime, until: datetime) -> list[Statement]:
+		"""Get Statements 202309: statements generated in [since, until), oldest first."""
+		query = {
+			"statement_time_ge": _epoch(since),
+			"statement_time_lt": _epoch(until),
+			"sort_field": "statement_time",
+			"sort_order": "ASC",
+		}
+		pages = self._pages(f"/finance/{API_VERSION}/statements", query)
+		return [statement_from_tiktok(raw) for data in pages for raw in data.get("statements") or []]
+
+	def statement_transactions(self, statement: Statement) -> tuple[list[OrderSettlement], list[Adjustment]]:
+		"""Get Statement Transactions 202309: one statement's order settlements and adjustments."""
+		path = f"/finance/{API_VERSION}/statements/{statement.statement_id}/statement_transactions"
+		transactions = [
+			transaction
+			for data in self._pages(path, {"sort_field": "order_create_time", "sort_order": "ASC"})
+			for transaction in data.get("statement_transactions") or []
+		]
+		return statement_transactions_from_tiktok(transactions, statement)
+
+	def list_payments(self, since: datetime, until: datetime) -> list[Payout]:
+		"""Get Payments 202309: payments created in [since, until), oldest first."""
+		query = {
+			"create_time_ge": _epoch(since),
+			"create_time_lt": _epoch(until),
+			"sort_field": "create_time",
+			"sort_order": "ASC",
+		}
+		pages = self._pages(f"/finance/{API_VERSION}/payments", query)
+		return [payout_from_tiktok(raw) for data in pages for raw in data.get("payments") or []]
+
+	def _payouts(self, since: datetime, until: datetime, statements: list[Statement]) -> list[Payout]:
+		# TikTok: Get Payments "is currently unavailable to SEA markets"; there the statements'
+		# payment_id / payment_status are all there is to know about payouts.
+		try:
+			return self.list_payments(since, until)
+		except AuthError:
+			raise
+		except ConnectorError as exc:
+			if exc.retryable:
+				raise
+			return payouts_from_statements(statements)
 
 	def list_products(self) -> Iterator[ListingInfo]:
 		token, seen_tokens = "", set()
@@ -608,6 +661,20 @@ class TikTokConnector(MarketplaceConnector):
 			if not token or token in seen_tokens:
 				return
 			seen_tokens.add(token)
+
+
+def _link_payouts(period: FinancePeriod, statements: list[Statement]) -> None:
+	"""Name on each payout the statements carrying its payment_id, and their orders."""
+	by_payment: dict[str, list[str]] = {}
+	for statement in statements:
+		if statement.payment_id:
+			by_payment.setdefault(statement.payment_id, []).append(statement.statement_id)
+	for payout in period.payouts:
+		references = by_payment.get(payout.payout_id, [])
+		payout.settlement_references = list(dict.fromkeys([*payout.settlement_references, *references]))
+		carried = set(payout.settlement_references)
+		orders = [settlement.order_id for settlement in period.settlements if settlement.reference in carried]
+		payout.order_ids = list(dict.fromkeys([*payout.order_ids, *orders]))
 
 
 def _sku_quantity(sku: dict, warehouse_id: str = "") -> int | None:

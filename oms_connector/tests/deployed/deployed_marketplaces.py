@@ -13,7 +13,7 @@ import pytest
 
 from oms_connector.tests import fixtures as fx
 from oms_connector.tests.deployed import stack
-from oms_connector.tests.deployed.client import marketplace_url, post_push, settled, stock_up, wait_for
+from oms_connector.tests.deployed.client import api_session, marketplace_url, post_push, settled, stock_up, wait_for
 from oms_connector.sandbox import FakeLazada, FakeShopee, FakeTikTokShop
 from oms_connector.tests.test_marketplace import (
 	VN,
@@ -169,6 +169,91 @@ def test_platform_failing_while_reading_a_pushed_order(app, platforms, http, sch
 	row = settled(name, "Ordered", timeout=150)  # the sweeper runs once a minute
 	assert frappe.db.count("Sales Order", {"oms_channel_order": name}) == 1
 	assert not row.needs_fetch
+
+
+def test_shopee_order_from_push_to_payout(app, platforms, http):
+	"""One Shopee order as an accountant lives it: pushed, completed, its escrow released into
+	the wallet and withdrawn to the bank (the stand-in's wallet and escrow APIs, as Shopee documents
+	them), then the finance fetch asked for over the API and run by the worker, and the bank's
+	deposit posted over the REST API: the invoice is paid into the clearing account, the charges
+	are booked out of it, the payout moves to the bank and reconciles with the deposit."""
+	shopee = platforms["shopee"]
+	bank_gl, bank_account = _payout_bank()
+	frappe.db.set_value("Sales Channel", SHOPEE, "payout_bank_account", bank_gl)
+	frappe.db.commit()
+	clearing = frappe.db.get_value("Sales Channel", SHOPEE, "clearing_account")
+	order_sn = f"SP{new_number(12)}"
+	shopee.add_order(shopee_order(order_sn))
+	name = f"{SHOPEE}:{order_sn}"
+	for status, desk_status in (("READY_TO_SHIP", "Ordered"), ("COMPLETED", "Completed")):
+		shopee.orders[order_sn]["order_status"] = status
+		body = shopee_push(shopee, order_sn, status)
+		response = post_push(http, app, SHOPEE, body, {"Authorization": shopee.push_authorization(marketplace_url(SHOPEE), body)})
+		assert response.status_code == 200, response.text
+		settled(name, desk_status)
+	[payment] = frappe.get_all("Payment Entry", filters={"oms_channel_order": name, "docstatus": 1}, fields=["name", "paid_to"])
+	assert payment.paid_to == clearing
+
+	shopee.release_escrow(order_sn)
+	escrow_amount = float(shopee.escrow[order_sn]["order_income"]["escrow_amount"])
+	withdrawal = shopee.withdraw()
+	api = api_session()
+	response = api.post(f"{app.url}/api/method/oms_connector.api.marketplace.fetch_finance_now", data={"channel": SHOPEE}, timeout=60)
+	assert response.status_code == 200, response.text
+
+	settlement = wait_for(
+		"the settlement to be booked",
+		lambda: frappe.db.get_value(
+			"Marketplace Settlement", {"external_order_id": order_sn, "status": "Booked"}, ["name", "journal_entry", "payout"], as_dict=True
+		),
+	)
+	assert float(settlement.payout) == escrow_amount
+	assert _on_account(clearing, payment.name, settlement.journal_entry) == escrow_amount  # what Shopee holds for it
+	payout = wait_for(
+		"the payout to be booked",
+		lambda: frappe.db.get_value(
+			"Marketplace Payout", {"sales_channel": SHOPEE, "payout_id": str(withdrawal), "status": "Booked"}, ["name", "payment_entry", "amount"], as_dict=True
+		),
+	)
+	assert float(payout.amount) == escrow_amount
+	assert _on_account(clearing, payment.name, settlement.journal_entry, payout.payment_entry) == 0
+	deposit = api.post(
+		f"{app.url}/api/resource/Bank Transaction",
+		json={
+			"docstatus": 1,
+			"date": frappe.utils.nowdate(),
+			"bank_account": bank_account,
+			"company": frappe.db.get_value("Sales Channel", SHOPEE, "company"),
+			"deposit": escrow_amount,
+			"currency": "VND",
+			"reference_number": f"SHOPEE WITHDRAWAL {withdrawal}",
+		},
+		timeout=60,
+	)
+	assert deposit.status_code == 200, deposit.text
+	transaction = deposit.json()["data"]["name"]
+	wait_for("the deposit to match the payout", lambda: frappe.db.get_value("Marketplace Payout", payout.name, "bank_transaction") == transaction)
+	assert frappe.db.get_value("Bank Transaction", transaction, "status") == "Reconciled"
+
+
+def _on_account(account: str, *vouchers: str) -> float:
+	total = frappe.db.sql(
+		"""select sum(debit - credit) from `tabGL Entry` where account = %s and is_cancelled = 0
+		and voucher_no in %s""",
+		(account, vouchers),
+	)[0][0]
+	return float(total or 0)
+
+
+def _payout_bank() -> tuple[str, str]:
+	"""A bank ledger account and its Bank Account, where Shopee's withdrawals arrive."""
+	gl = fx.ensure_account("OMS Deployed Payout Bank", "Asset", "Bank", parent_hint="Bank Accounts")
+	bank = frappe.db.get_value("Bank", "OMS Deployed Bank") or frappe.get_doc({"doctype": "Bank", "bank_name": "OMS Deployed Bank"}).insert().name
+	account = frappe.db.get_value("Bank Account", {"account": gl}) or frappe.get_doc(
+		{"doctype": "Bank Account", "account_name": "Shopee payouts", "bank": bank, "account": gl, "company": fx.COMPANY, "is_company_account": 1}
+	).insert().name
+	frappe.db.commit()
+	return gl, account
 
 
 def order_of(name: str):

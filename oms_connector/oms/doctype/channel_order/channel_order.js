@@ -68,7 +68,11 @@ oms_connector.channel_order.add_platform_actions = function (frm) {
 	if (["Shipped", "Completed", "Returned"].includes(frm.doc.status)) {
 		frm.add_custom_button(__("Fetch Settlement"), () =>
 			act(frm, "oms_connector.api.marketplace.fetch_settlement", { channel_order: frm.doc.name }, __("Reading the settlement..."))
+				.then((r) => r.message && frappe.show_alert({ message: r.message.message, indicator: r.message.status ? "green" : "orange" }))
 		, group);
+	}
+	if (frm.doc.marketplace_settlement) {
+		frm.add_custom_button(__("Settlement"), () => frappe.set_route("Form", "Marketplace Settlement", frm.doc.marketplace_settlement), __("View"));
 	}
 };
 

@@ -152,6 +152,28 @@ oms_connector.sales_channel.add_marketplace_actions = function (frm) {
 		},
 		group
 	);
+
+	if (frm.doc.clearing_account) {
+		frm.add_custom_button(
+			__("Fetch Settlements Now"),
+			() => {
+				frappe
+					.call({ method: api + "fetch_finance_now", args: { channel: frm.doc.name }, freeze: true })
+					.then((r) => frappe.show_alert({ message: r.message, indicator: "green" }));
+			},
+			group
+		);
+		frm.add_custom_button(
+			__("Settlements"),
+			() => frappe.set_route("List", "Marketplace Settlement", { sales_channel: frm.doc.name }),
+			__("View")
+		);
+		frm.add_custom_button(
+			__("Payouts"),
+			() => frappe.set_route("List", "Marketplace Payout", { sales_channel: frm.doc.name }),
+			__("View")
+		);
+	}
 };
 
 oms_connector.sales_channel.add_stock_actions = function (frm) {

@@ -11,6 +11,11 @@ PAYMENT_ACCOUNT_TYPES = ("Bank", "Cash")
 
 
 class SalesChannel(Document):
+	def before_validate(self):
+		from oms_connector.erp.money_accounts import fill_defaults
+
+		fill_defaults(self)
+
 	def validate(self):
 		if len(self.channel_name or "") > MAX_CHANNEL_NAME_LENGTH:
 			frappe.throw(
@@ -27,6 +32,8 @@ class SalesChannel(Document):
 			frappe.throw(_("Share of stock must be between 0 and 100%"))
 
 	def _validate_warehouses(self):
+		if self.returns_warehouse and frappe.get_cached_value("Warehouse", self.returns_warehouse, "company") != self.company:
+			frappe.throw(_("Returned Goods Go To: warehouse {0} belongs to another company").format(self.returns_warehouse))
 		for row in self.warehouses:
 			company = frappe.get_cached_value("Warehouse", row.warehouse, "company")
 			if company != self.company:
@@ -44,6 +51,26 @@ class SalesChannel(Document):
 				)
 		if self.shipping_fee_account:
 			self._ledger_account(self.shipping_fee_account, _("Shipping Fee Account"))
+		for fieldname, label, types in (
+			("clearing_account", _("Clearing Account"), PAYMENT_ACCOUNT_TYPES),
+			("payout_bank_account", _("Payout Bank Account"), ("Bank",)),
+		):
+			if self.get(fieldname):
+				account = self._ledger_account(self.get(fieldname), label)
+				if account.account_type not in types:
+					frappe.throw(
+						_("{0} {1} must be of account type {2} (it is: {3})").format(
+							label, self.get(fieldname), " / ".join(_(t) for t in types), _(account.account_type or "no account type")
+						)
+					)
+		if self.clearing_account and self.clearing_account == self.payout_bank_account:
+			frappe.throw(_("The Clearing Account and the Payout Bank Account must differ: payouts move money from one to the other"))
+		kinds = set()
+		for row in self.charge_accounts:
+			if row.charge_kind in kinds:
+				frappe.throw(_("Charge Accounts: {0} is listed twice").format(_(row.charge_kind)))
+			kinds.add(row.charge_kind)
+			self._ledger_account(row.account, _("Charge Account for {0}").format(_(row.charge_kind)))
 
 	def _ledger_account(self, name: str, label: str):
 		account = frappe.get_cached_value("Account", name, ["is_group", "company", "account_type"], as_dict=True)
