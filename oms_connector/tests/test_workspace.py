@@ -26,6 +26,7 @@ LINK_CARDS = {
 	"Fulfilment": {"Fulfilment Rule", "Warehouse", "Delivery Note", "Pick List"},
 	"Stock": {"Stock Push Log", "Stock Ledger", "Stock Balance"},
 	"Accounting": {"Sales Invoice", "Payment Entry"},
+	"Money": {"Channel Profitability", "Settlement Reconciliation", "Marketplace Settlement", "Marketplace Payout"},
 	"Settings": {"OMS Settings"},
 }
 
