@@ -185,6 +185,22 @@ def test_traffic_places_in_turn_then_ships_and_completes(fronts):
 	assert read_back(fronts["shopee"], shopee_order.order_id).status == OrderStatus.COMPLETED
 
 
+def test_a_completed_order_is_settled_and_the_balance_paid_out(fronts):
+	"""The demo's money: a completed order's escrow reaches the Shopee wallet (Lazada and TikTok
+	post their transactions), and every payout_every seconds the balances go to the bank."""
+	timing = Timing(ship_after=1, complete_after=1, cancel_share=0, payout_every=100)
+	traffic = DemoTraffic(list(fronts.values()), random.Random(5), timing, selling=("shopee",))
+	traffic.tick(now=T)
+	traffic.tick(now=T + 2)
+	traffic.tick(now=T + 4)
+	(done,) = [order for order in traffic.orders.values() if order.stage == COMPLETED and order.front == "shopee"]
+	wallet = fronts["shopee"].fake.wallet
+	assert [(row["transaction_type"], row["order_sn"]) for row in wallet if row.get("order_sn")][:1] == [("ESCROW_VERIFIED_ADD", done.order_id)]
+	assert not [row for row in wallet if row["transaction_type"] == "WITHDRAWAL_COMPLETED"]
+	traffic.tick(now=T + 101)
+	assert [row["transaction_type"] for row in wallet][-1] == "WITHDRAWAL_COMPLETED"
+
+
 def test_finished_orders_are_forgotten_after_a_while(fronts):
 	traffic = DemoTraffic([fronts["lazada"]], random.Random(2), Timing(ship_after=1, complete_after=1, cancel_share=0, keep_for=10))
 	traffic.tick(now=T)

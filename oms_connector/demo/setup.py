@@ -94,9 +94,22 @@ def ensure_accounts() -> dict:
 	return {
 		"vat": vat,
 		"clearing": ensure_account("Marketplace Clearing", "Bank Accounts", "Bank"),
+		"bank": ensure_payout_bank(),
 		"cash": frappe.db.get_value("Account", {"company": COMPANY, "account_type": "Cash", "is_group": 0}, "name"),
 		"taxes": ensure_vat_template(vat),
 	}
+
+
+def ensure_payout_bank() -> str:
+	"""The bank account marketplace payouts reach, with its Bank Account for bank reconciliation."""
+	account = ensure_account("Demo Bank Vietcombank", "Bank Accounts", "Bank")
+	if not frappe.db.exists("Bank", "Vietcombank"):
+		frappe.get_doc({"doctype": "Bank", "bank_name": "Vietcombank"}).insert(ignore_permissions=True)
+	if not frappe.db.exists("Bank Account", {"account": account}):
+		frappe.get_doc(
+			{"doctype": "Bank Account", "account_name": "Demo payouts", "bank": "Vietcombank", "account": account, "company": COMPANY, "is_company_account": 1}
+		).insert(ignore_permissions=True)
+	return account
 
 
 def ensure_account(account_name: str, parent: str, account_type: str) -> str:
@@ -285,6 +298,7 @@ def ensure_marketplace_channel(key: str, channel: DemoChannel, endpoints, accoun
 		shop_id=channel.shop_id,
 		platform_settings=json.dumps(settings, indent=1),
 		sync_stock=1,
+		payout_bank_account=accounts["bank"],
 	)
 	if made:
 		now = datetime.now(timezone.utc)

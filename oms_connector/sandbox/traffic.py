@@ -128,6 +128,12 @@ class Storefront(abc.ABC):
 	@abc.abstractmethod
 	def forget(self, order_id: str) -> None: ...
 
+	def settle(self, order_id: str, now: float) -> None:
+		"""A completed order's money reaches the seller's balance on the platform (marketplaces)."""
+
+	def pay_out(self, now: float) -> None:
+		"""The platform sends the seller's balance to the bank (marketplaces)."""
+
 	@abc.abstractmethod
 	def export_state(self) -> dict: ...
 
@@ -225,6 +231,15 @@ class ShopeeFront(MarketplaceFront):
 		body = json.dumps(message, separators=(",", ":")).encode()
 		headers = {"Authorization": self.fake.push_authorization(self.push_url, body), "Content-Type": "application/json"}
 		return Push(self.channel.name, demo_shop.MARKETPLACE_WEBHOOK, body, headers, f"Shopee {order_id} {stage}")
+
+	def settle(self, order_id, now) -> None:
+		self.fake.release_escrow(order_id, at=now)
+
+	def pay_out(self, now) -> None:
+		with self.fake._lock:
+			balance = self.fake._balance()
+		if balance > 0:
+			self.fake.withdraw(at=now)
 
 	def stock_of(self, item) -> int:
 		listing = item.on("shopee")
@@ -343,6 +358,12 @@ class LazadaFront(MarketplaceFront):
 		body = json.dumps(message, separators=(",", ":")).encode()
 		headers = {"Authorization": self.fake.push_authorization(body), "Content-Type": "application/json"}
 		return Push(self.channel.name, demo_shop.MARKETPLACE_WEBHOOK, body, headers, f"Lazada {order_id} {stage}")
+
+	def settle(self, order_id, now) -> None:
+		self.fake.settle_order(order_id, at=now)
+
+	def pay_out(self, now) -> None:
+		self.fake.pay_out(at=now)
 
 	def stock_of(self, item) -> int:
 		return int(self.fake.stock.get(item.on("lazada").variant_id, 0))
@@ -472,6 +493,12 @@ class TikTokFront(MarketplaceFront):
 			}
 		)
 		return Push(self.channel.name, demo_shop.MARKETPLACE_WEBHOOK, body, headers, f"TikTok Shop {order_id} {stage}")
+
+	def settle(self, order_id, now) -> None:
+		self.fake.settle_order(order_id, at=now)
+
+	def pay_out(self, now) -> None:
+		self.fake.pay_out(at=now)
 
 	def stock_of(self, item) -> int:
 		listing = item.on("tiktok")
@@ -637,6 +664,7 @@ class Timing:
 	complete_after: float = 120.0  # seconds from shipment to completion
 	cancel_share: float = 0.08  # of orders the buyer cancels before they ship
 	keep_for: float = 6 * 3600.0  # finished orders are forgotten after this
+	payout_every: float = 1800.0  # seconds between the marketplaces' payouts to the bank
 
 
 @dataclass
@@ -647,6 +675,7 @@ class DemoTraffic:
 	selling: tuple[str, ...] | None = None  # keys of the storefronts taking new orders (None: all)
 	orders: dict[str, DemoOrder] = field(default_factory=dict)
 	turn: int = 0
+	last_payout: float = 0.0
 
 	def tick(self, now: float) -> list[Push]:
 		"""Move every order that is due, then place one new order; the pushes to send."""
@@ -655,6 +684,11 @@ class DemoTraffic:
 		if placed:
 			pushes.append(placed)
 		self._forget_finished(now)
+		if now - self.last_payout >= self.timing.payout_every:
+			if self.last_payout:
+				for front in self.fronts:
+					front.pay_out(now)
+			self.last_payout = now
 		return pushes
 
 	def front(self, key: str) -> Storefront:
@@ -683,6 +717,8 @@ class DemoTraffic:
 			stage = CANCELLED
 		front = self.front(order.front)
 		front.move(order.order_id, stage, now)
+		if stage == COMPLETED:
+			front.settle(order.order_id, now)
 		order.stage, order.changed_at = stage, now
 		return front.push(order.order_id, stage, now)
 
