@@ -33,7 +33,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from ...domain.order import InvalidOrder, to_money
-from ...domain.settlement import Adjustment, Charge, ChargeKind, OrderSettlement, Payout, SettlementError
+from ...domain.settlement import Adjustment, Charge, ChargeKind, OrderSettlement, Payout, SettlementError, merge_parts
 
 # Fields inside fee_amount that TikTok itemizes, and where each books. The second group are the
 # 202501 names of fees 202309 leaves unitemized: taken when an answer carries them flat.
@@ -312,17 +312,10 @@ def merge_settlements(parts: list[OrderSettlement]) -> OrderSettlement:
 	currencies = {part.currency for part in parts}
 	if len(currencies) > 1:
 		raise SettlementError(f"TikTok order {parts[0].order_id}: transactions in several currencies {sorted(currencies)}")
-	merged = OrderSettlement(
-		order_id=parts[0].order_id,
-		revenue=sum((part.revenue for part in parts), Decimal(0)),
-		charges=[charge for part in parts for charge in part.charges],
-		payout=sum((part.payout for part in parts), Decimal(0)),
-		currency=parts[0].currency,
-		final=all(part.final for part in parts),
-		settled_on=max((part.settled_on for part in parts if part.settled_on), default=None),
-		reference="+".join(dict.fromkeys(part.reference for part in parts if part.reference)),
-		raw={"statement_transactions": [part.raw for part in parts]},
-	)
+	merged = merge_parts(parts)
+	merged.whole_order = True  # the order's transactions, as Get Order Statement Transactions lists them
+	merged.reference = "+".join(dict.fromkeys(part.reference for part in parts if part.reference))
+	merged.raw = {"statement_transactions": [part.raw for part in parts]}
 	merged.check()
 	return merged
 
