@@ -84,3 +84,13 @@ def record_cod_remittance(name: str, account: str, reference: str | None = None)
 	frappe.has_permission("Channel Order", "write", doc=name, throw=True)
 	frappe.has_permission("Payment Entry", "create", throw=True)
 	return intake.record_remittance(name, account, reference)
+
+
+@frappe.whitelist(methods=["POST"])
+def decide_returned_goods(name: str, decision: str) -> str:
+	"""Put an order's returned goods back in stock or write them off (a Stock Entry)."""
+	frappe.has_permission("Channel Order", "write", doc=name, throw=True)
+	frappe.has_permission("Stock Entry", "create", throw=True)
+	from oms_connector.erp import returned_goods
+
+	return returned_goods.decide(name, decision)

@@ -41,8 +41,16 @@ def match_payout(payout_name: str) -> str | None:
 		fields=["name", "date", "reference_number", "description"],
 	)
 	chosen = _choose(candidates, payout)
-	if chosen:
+	if not chosen:
+		return None
+	frappe.db.savepoint("oms_bank_matching")
+	try:
 		_reconcile(chosen, payout)
+	except frappe.ValidationError:
+		# the payout stays booked; the accountant reconciles this deposit in the tool by hand
+		frappe.db.rollback(save_point="oms_bank_matching")
+		frappe.log_error(title=f"Could not reconcile payout {payout.name} with {chosen}")
+		return None
 	return chosen
 
 

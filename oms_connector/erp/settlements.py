@@ -12,13 +12,14 @@ figures again books nothing, changed figures cancel the booking and make its ame
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from decimal import Decimal
 
 import frappe
 from frappe import _
-from frappe.utils import flt, getdate, nowdate
+from frappe.utils import flt, getdate, nowdate, strip_html
 
 from oms_connector.domain.settlement import (
 	Adjustment,
@@ -40,6 +41,7 @@ PAYOUT = "Marketplace Payout"
 # statuses a later event (an invoice, a saved channel, the daily fetch) may move on
 OPEN_STATUSES = ("Waiting for Invoice", "Order Unknown", "Error")
 REVIEW_STATUSES = ("Difference", "Order Unknown", "Error")
+BOOKING_SAVEPOINT = "oms_settlement_booking"
 
 
 # --- recording what the platform says -------------------------------------------------------
@@ -226,9 +228,34 @@ def retry(name: str) -> str:
 		_book_adjustment(doc, channel)
 	else:
 		_book_settlement(doc, channel)
-	return doc.status
+	return frappe.db.get_value(doctype, name, "status")
 
 
+def _guarded(book):
+	"""Book with the record's figures saved first: whatever ERPNext refuses (a closed period, a
+	frozen account) is undone and leaves the record in Error with ERPNext's reason, its figures
+	kept for Retry Booking, so one refused booking never stops the others or an order's processing."""
+
+	@functools.wraps(book)
+	def run(doc, channel, *args) -> None:
+		doc.save(ignore_permissions=True)
+		frappe.db.savepoint(BOOKING_SAVEPOINT)
+		try:
+			book(doc, channel, *args)
+		except frappe.ValidationError as exc:
+			frappe.db.rollback(save_point=BOOKING_SAVEPOINT)
+			failed = frappe.get_doc(doc.doctype, doc.name)
+			reason = strip_html(str(exc)) or exc.__class__.__name__
+			if failed.doctype == SETTLEMENT:
+				_set_status(failed, "Error", reason)
+			else:
+				failed.status, failed.error = "Error", reason
+			failed.save(ignore_permissions=True)
+
+	return run
+
+
+@_guarded
 def _book_settlement(doc, channel) -> None:
 	if not doc.final:
 		_set_status(doc, "Estimate")
@@ -274,6 +301,7 @@ def _settlement_rows(doc, channel, order_name: str | None):
 	return rows, "Difference" if booking.difference else "Booked"
 
 
+@_guarded
 def _book_adjustment(doc, channel) -> None:
 	try:
 		row = doc.charges[0]
@@ -345,6 +373,7 @@ def _remark(doc) -> str:
 	return "; ".join(parts)
 
 
+@_guarded
 def _book_payout(doc, channel, paid: bool) -> None:
 	if not paid:
 		doc.status, doc.error = "Pending", ""

@@ -35,6 +35,7 @@ class TestPermissions(FrappeTestCase):
 			lambda: orders.stock_warnings(CHANNEL, [{"item_code": "OMS-MUG", "qty": 1}]),
 			lambda: orders.reroute_order(order),
 			lambda: orders.record_cod_remittance(order, "Cash - OTC"),
+			lambda: orders.decide_returned_goods(order, "Restock"),
 			lambda: stock.sync_stock_now(CHANNEL),
 			lambda: imports.download_template(),
 			lambda: marketplace.connect(CHANNEL),

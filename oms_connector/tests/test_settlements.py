@@ -14,8 +14,8 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import flt, nowdate
 
-from oms_connector.domain.settlement import Adjustment, Charge, ChargeKind, OrderSettlement, Payout
-from oms_connector.erp import intake, settlements
+from oms_connector.domain.settlement import Adjustment, Charge, ChargeKind, FinancePeriod, OrderSettlement, Payout
+from oms_connector.erp import intake, returned_goods, settlements
 from oms_connector.tests import fixtures as fx
 
 CHANNEL = "OMS Settling Shop"
@@ -258,6 +258,30 @@ class TestSettlements(FrappeTestCase):
 		self.assertEqual(settlements.retry(record), "Booked")
 
 
+	def test_a_booking_erpnext_refuses_is_an_error_to_retry_and_holds_up_nothing(self):
+		channel = _fresh_channel()
+		frozen = fx.ensure_account(f"OMS Frozen Commission {frappe.generate_hash(length=5)}", "Expense", parent_hint="Indirect Expenses")
+		for row in channel.charge_accounts:
+			if row.charge_kind == "Commission":
+				row.account = frozen
+		channel.save()
+		frappe.db.set_value("Account", frozen, "freeze_account", "Yes")
+		refused, fine = new_id("FRZ"), new_id("FRZ")
+		for order_id in (refused, fine):
+			for status in ("confirmed", "shipped"):
+				intake.receive_order(channel.name, json.dumps(fx.canonical_order(order_id, status)), source="Webhook")
+		period = FinancePeriod(
+			settlements=[settlement_of(refused), settlement_of(fine, charge_list=[Charge(ChargeKind.TRANSACTION, D(8000))])]
+		)
+		settlements.record_finance(channel.name, period)
+		failed = frappe.get_doc("Marketplace Settlement", {"external_order_id": refused})
+		self.assertEqual((failed.status, failed.needs_review, failed.journal_entry), ("Error", 1, None))
+		self.assertIn("frozen", failed.error)
+		self.assertEqual(flt(failed.payout), 365015)  # the platform's figures are kept
+		self.assertEqual(frappe.db.get_value("Marketplace Settlement", {"external_order_id": fine}, "status"), "Booked")
+		frappe.db.set_value("Account", frozen, "freeze_account", "No")
+		self.assertEqual(settlements.retry(failed.name), "Booked")
+
 	def test_returned_goods_go_where_the_channel_decides(self):
 		damaged = fx.ensure_warehouse("OMS Damaged Returns")
 		channel = _fresh_channel(returns_warehouse=damaged)
@@ -271,6 +295,30 @@ class TestSettlements(FrappeTestCase):
 		[ret] = frappe.get_all("Delivery Note", filters={"oms_channel_order": name, "is_return": 1, "docstatus": 1}, pluck="name")
 		self.assertEqual(set(frappe.get_all("Delivery Note Item", filters={"parent": ret}, pluck="warehouse")), {damaged})
 		self.assertEqual(fx.actual_qty("OMS-CAP", damaged), before + 1)
+		# the operator looks at it: back on the shelf it shipped from, once
+		shipped_from = frappe.get_all(
+			"Delivery Note Item", filters={"parent": ("in", _forward_notes(name)), "item_code": "OMS-CAP"}, pluck="warehouse"
+		)[0]
+		on_shelf = fx.actual_qty("OMS-CAP", shipped_from)
+		entry = returned_goods.decide(name, returned_goods.RESTOCK)
+		self.assertEqual(frappe.db.get_value("Stock Entry", entry, ["stock_entry_type", "docstatus"]), ("Material Transfer", 1))
+		self.assertEqual((fx.actual_qty("OMS-CAP", damaged), fx.actual_qty("OMS-CAP", shipped_from)), (before, on_shelf + 1))
+		self.assertEqual(frappe.db.get_value("Channel Order", name, "return_decision"), "Restocked")
+		self.assertRaises(frappe.ValidationError, returned_goods.decide, name, returned_goods.WRITE_OFF)
+		# another buyer's return is damaged: written off
+		other = new_id("DMG")
+		for status in ("confirmed", "shipped"):
+			intake.receive_order(channel.name, json.dumps(fx.canonical_order(other, status)), source="Webhook")
+		name = intake.receive_order(
+			channel.name, json.dumps(fx.canonical_order(other, "returned", returned_lines={"OMS-CAP": 1})), source="Webhook"
+		)
+		entry = returned_goods.decide(name, returned_goods.WRITE_OFF)
+		self.assertEqual(frappe.db.get_value("Stock Entry", entry, "stock_entry_type"), "Material Issue")
+		self.assertEqual(fx.actual_qty("OMS-CAP", damaged), before)
+
+
+def _forward_notes(channel_order: str) -> list[str]:
+	return frappe.get_all("Delivery Note", filters={"oms_channel_order": channel_order, "is_return": 0, "docstatus": 1}, pluck="name")
 
 
 def _fresh_channel(**values):

@@ -175,11 +175,7 @@ class Desk:
 	def click(self, label: str, group: str | None = None) -> None:
 		"""A page button (or an entry of a button group) by its visible label."""
 		if group:
-			self._click_xpath(f"//div[contains(@class,'page-actions') or contains(@class,'custom-actions')]//button[normalize-space()={_q(group)}]")
-			self._click_xpath(
-				f"//*[contains(@class,'dropdown-menu') and contains(@class,'show')]"
-				f"//a[normalize-space()={_q(label)} or .//span[normalize-space()={_q(label)}]]"
-			)
+			self._click_in_group(label, group)
 		else:
 			self._click_xpath(f"//div[contains(@class,'page-head')]//button[normalize-space()={_q(label)}][not(contains(@class,'hide'))]")
 		self.idle()
@@ -220,6 +216,28 @@ class Desk:
 				"Promise.resolve(cur_dialog.set_value(arguments[0], arguments[1])).then(() => done());", field, value
 			)
 			self.idle()
+
+	def _click_in_group(self, label: str, group: str) -> None:
+		"""Open the group and click its entry; a form that refreshes (a realtime update after a
+		reload) rebuilds its buttons and closes the menu, so it is opened again until the click lands."""
+		button = f"//div[contains(@class,'page-actions') or contains(@class,'custom-actions')]//button[normalize-space()={_q(group)}]"
+		entry = (
+			f"//*[contains(@class,'dropdown-menu') and contains(@class,'show')]"
+			f"//a[normalize-space()={_q(label)} or .//span[normalize-space()={_q(label)}]]"
+		)
+
+		def clicked(driver):
+			for xpath in (entry, button):  # the entry when the menu is open, else open it
+				for element in driver.find_elements(By.XPATH, xpath):
+					try:
+						if element.is_displayed():
+							element.click()
+							return xpath == entry
+					except (ElementClickInterceptedException, StaleElementReferenceException):
+						return False
+			return False
+
+		self.wait_for(clicked, message=f"no {label} under {group}")
 
 	def _click_xpath(self, xpath: str) -> None:
 		def clickable(driver):

@@ -15,6 +15,7 @@ frappe.ui.form.on("Channel Order", {
 		co.add_desk_progress(frm);
 		co.add_routing_actions(frm);
 		co.add_cod_remittance(frm);
+		co.add_returned_goods(frm);
 		co.render_routing(frm);
 		if (frm.doc.sales_order) {
 			frm.add_custom_button(__("Sales Order"), () => frappe.set_route("Form", "Sales Order", frm.doc.sales_order), __("View"));
@@ -138,6 +139,20 @@ oms_connector.channel_order.add_cod_remittance = function (frm) {
 			__("COD money received")
 		);
 	});
+};
+
+// Goods received into the channel's returns warehouse wait for someone to look at them.
+oms_connector.channel_order.add_returned_goods = function (frm) {
+	if (frm.doc.status !== "Returned" || frm.doc.return_stock_entry) return;
+	const decide = (decision, label) =>
+		frappe.confirm(__("{0}: the returned goods of this order?", [label]), () =>
+			oms_connector.channel_order.act(
+				frm, "oms_connector.api.orders.decide_returned_goods", { name: frm.doc.name, decision }, __("Moving stock...")
+			)
+		);
+	const group = __("Returned Goods");
+	frm.add_custom_button(__("Back to Stock"), () => decide("Restock", __("Back to Stock")), group);
+	frm.add_custom_button(__("Write Off"), () => decide("Write Off", __("Write Off")), group);
 };
 
 // The routing decision as staff read it: why, what goes where, what it costs, what else was possible.
