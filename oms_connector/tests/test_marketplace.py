@@ -669,6 +669,54 @@ class TestMarketplace(FrappeTestCase):
 		)
 		self.assertFalse(record.journal_entry)
 
+	def complete_then_settle(self, channel: str, order_id: str, complete) -> frappe._dict:
+		"""The order read, completed on the platform and read again (invoiced and paid into the
+		channel's clearing account), then the channel's finance data read and booked by the job."""
+		[name] = marketplace.fetch_and_receive(channel, [order_id], source="Test")
+		self.assert_ordered(name)
+		complete()
+		marketplace.fetch_and_receive(channel, [order_id], source="Test")
+		order = self.process(name)
+		self.assertEqual(order.status, "Completed", order.error)
+		frappe.db.set_value("Sales Channel", channel, "last_finance_sync", None)
+		finance_sync.fetch_channel_finance(channel)
+		return frappe.db.get_value(
+			"Marketplace Settlement",
+			{"sales_channel": channel, "external_order_id": order_id},
+			["status", "difference", "payout", "in_clearing", "error", "channel_order"],
+			as_dict=True,
+		)
+
+	def test_lazada_settlement_ties_out_to_the_invoice(self):
+		"""What the Lazada stand-in posts for a completed order (item price credits, shipping,
+		commission, payment fee, withheld VAT and PIT) books against its invoice with no difference."""
+		order_id = new_number()
+		updated = (datetime.now(VN) - timedelta(minutes=30)).isoformat(timespec="seconds")
+		self.lazada.add_order(*lazada_order(order_id, updated))
+
+		def complete():
+			for item in self.lazada.items[str(order_id)]:
+				item["status"] = "confirmed"
+			self.lazada.settle_order(str(order_id))
+
+		booked = self.complete_then_settle(LAZADA, str(order_id), complete)
+		self.assertEqual((booked.status, flt(booked.difference)), ("Booked", 0), booked.error)
+		self.assertEqual(flt(booked.in_clearing), 399000 + 15000)
+		self.assertLess(flt(booked.payout), flt(booked.in_clearing))  # the fees came off
+
+	def test_tiktok_settlement_ties_out_to_the_invoice(self):
+		order_id = str(new_number(18))
+		self.tiktok.orders[order_id] = tiktok_order(order_id)
+
+		def complete():
+			self.tiktok.orders[order_id].update(status="COMPLETED", update_time=int(time.time()))
+			self.tiktok.settle_order(order_id)
+
+		booked = self.complete_then_settle(TIKTOK, order_id, complete)
+		self.assertEqual((booked.status, flt(booked.difference)), ("Booked", 0), booked.error)
+		self.assertEqual(flt(booked.in_clearing), 370000)
+		self.assertLess(flt(booked.payout), 370000)
+
 	def test_cancel_on_platform_cancels_the_sales_order_here(self):
 		order_sn = f"SP{new_number(12)}"
 		self.shopee.add_order(shopee_order(order_sn))

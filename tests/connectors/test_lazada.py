@@ -570,7 +570,7 @@ def test_order_settlement_maps_the_fee_breakdown(fake, connector):
 	]
 	assert settlement.payout == Decimal(384075)
 	settlement.check()
-	assert not settlement.final and settlement.payout_id == "06 May 2024 - 12 May 2024"
+	assert settlement.final and settlement.payout_id == "06 May 2024 - 12 May 2024"
 	assert len(settlement.raw["transactions"]) == 9
 	params = fake.calls_to("/finance/transaction/details/get")[0]["params"]
 	assert params["trade_order_id"] == order_id and params["limit"] == "500" and params["offset"] == "0"

@@ -89,7 +89,7 @@ def test_published_transaction_example_read_either_way():
 	as_fee = finance_from_transactions([dict(example, fee_type="3")], "SGD").settlements[0]
 	assert (as_fee.order_id, as_fee.revenue, as_fee.payout, as_fee.currency) == ("123445666666", Decimal(0), Decimal("-0.62"), "SGD")
 	assert [(c.kind, c.amount, c.label) for c in as_fee.charges] == [(ChargeKind.TRANSACTION, Decimal("0.62"), "feeName")]
-	assert not as_fee.final and as_fee.settled_on == date(2016, 5, 17) and as_fee.payout_id == "11 May 2016 - 17 May 2016"
+	assert as_fee.final and as_fee.settled_on == date(2016, 5, 17) and as_fee.payout_id == "11 May 2016 - 17 May 2016"
 	as_fee.check()
 	as_sale = finance_from_transactions([dict(example, transaction_type="Item Price Credit")], "SGD").settlements[0]
 	assert (as_sale.revenue, as_sale.charges, as_sale.payout) == (Decimal("-0.62"), [], Decimal("-0.62"))
@@ -276,12 +276,13 @@ def test_a_row_without_a_number_gets_a_stable_id():
 	assert first.startswith("LZ-") and first == finance_from_transactions([copy.deepcopy(nameless)]).adjustments[0].adjustment_id
 
 
-def test_final_only_when_every_row_is_paid():
+def test_posted_rows_are_final_whether_or_not_their_statement_is_paid_out():
+	"""Lazada corrects a posted transaction only with further rows, so what is posted is booked
+	at once; paid_status is about the payout, which is booked from GetPayoutStatus."""
 	rows = [row("13", "100000.00", paid_status="Paid"), row("16", "-5000.00", paid_status="Not paid", transaction_date="24 May 2024", statement="20 May 2024 - 26 May 2024")]
 	settlement = order_settlement(ORDER_ID, rows)
-	assert not settlement.final
+	assert settlement.final
 	assert (settlement.settled_on, settlement.payout_id) == (date(2024, 5, 24), "20 May 2024 - 26 May 2024")
-	assert order_settlement(ORDER_ID, [dict(r, paid_status="Paid") for r in rows]).final
 
 
 def test_a_row_listed_twice_counts_once_two_rows_under_one_number_are_refused():

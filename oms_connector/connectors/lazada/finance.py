@@ -303,7 +303,9 @@ def _settlement(order_id: str, entries: list[tuple[dict, FeeType]], currency: st
 		charges=[Charge(kind, amount, label) for (kind, label), amount in charges.items() if amount],
 		payout=payout,
 		currency=currency,
-		final=all(_text(row.get("paid_status")).casefold() in PAID_WORDS for row in rows),
+		# a posted transaction is Lazada's own ledger entry, corrected only by further rows: final
+		# as posted; paid_status says only whether its statement has been paid out yet
+		final=True,
 		settled_on=_date(latest),
 		payout_id=_text(latest.get("statement")),
 		# the rows it adds up: a later read holding more of the order's rows supersedes this one

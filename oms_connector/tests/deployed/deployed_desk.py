@@ -360,3 +360,26 @@ def test_delivery_note_made_by_hand_moves_the_store_order(desk, shop):
 	row = settled(name, "Shipped")
 	documents = frappe.get_all("Channel Order Document", filters={"parent": name}, pluck="document_name")
 	assert delivery_note in documents, (row, documents)
+
+
+@pytest.mark.parametrize(
+	("report", "columns"),
+	[
+		("Channel Profitability", {"Net Revenue", "Commission", "Cost of Goods", "Margin"}),
+		("Settlement Reconciliation", {"Section", "Expected", "Received", "Difference"}),
+	],
+)
+def test_money_reports_open_from_the_workspace(desk, shop, report, columns):
+	"""The accountant's reports run in the desk: filters filled in, the table drawn, no console error."""
+	desk.route("query-report", report)
+	desk.wait_for(
+		lambda d: desk.js("return !!(frappe.query_report && frappe.query_report.report_name === arguments[0])", report),
+		message=f"{report} did not open",
+	)
+	desk.js_async("Promise.resolve(frappe.query_report.set_filter_value('company', arguments[0])).then(() => done());", fx.COMPANY)
+	# the desk reuses one report view: wait for this report's own columns, not the last one's
+	desk.wait_for(
+		lambda d: columns <= set(desk.js("return (frappe.query_report.columns || []).map((c) => c.label)") or []),
+		message=f"{report} did not draw {sorted(columns)}",
+	)
+	desk.screenshot(report.lower().replace(" ", "-"), settle=1)
