@@ -6,6 +6,9 @@ app_email = "dev@oms-connector.example"
 app_license = "MIT"
 required_apps = ["erpnext"]
 
+# the carrier buttons on ERPNext's Delivery Note
+doctype_js = {"Delivery Note": "public/js/delivery_note.js"}
+
 after_install = "oms_connector.setup.install.after_install"
 after_migrate = "oms_connector.setup.install.after_migrate"
 before_uninstall = "oms_connector.setup.install.before_uninstall"

@@ -94,3 +94,32 @@ def decide_returned_goods(name: str, decision: str) -> str:
 	from oms_connector.erp import returned_goods
 
 	return returned_goods.decide(name, decision)
+
+
+@frappe.whitelist(methods=["POST"])
+def quote_carriers(delivery_note: str) -> dict:
+	"""Every enabled carrier's quotes for the note's parcel; the choice and why, onto the note."""
+	frappe.has_permission("Delivery Note", "write", doc=delivery_note, throw=True)
+	from oms_connector.erp import carriers
+
+	return _carrier_call(carriers.quote_delivery_note, delivery_note)
+
+
+@frappe.whitelist(methods=["POST"])
+def book_carrier(delivery_note: str) -> dict:
+	"""Book the chosen carrier service; tracking number and label onto the note."""
+	frappe.has_permission("Delivery Note", "write", doc=delivery_note, throw=True)
+	from oms_connector.erp import carriers
+
+	return _carrier_call(carriers.book_delivery_note, delivery_note)
+
+
+def _carrier_call(fn, delivery_note: str):
+	"""A carrier's refusal or an address it can't place is news for the user, not a server error."""
+	from oms_connector.connectors.base import ConnectorError
+	from oms_connector.domain.shipping import AddressProblem
+
+	try:
+		return fn(delivery_note)
+	except (ConnectorError, AddressProblem) as exc:
+		frappe.throw(str(exc), title=_("The carrier refused"))

@@ -35,6 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from .local_server import LocalServer
+from .pdf import minimal_pdf
 
 API = "/shiip/public-api"
 SHOP_PATHS = {"/v2/shipping-order/fee", "/v2/shipping-order/leadtime", "/v2/shipping-order/create", "/v2/switch-status/cancel", "/v2/shipping-order/soc"}
@@ -70,10 +71,7 @@ SERVICES = [
 	{"service_id": 53320, "short_name": "Chuẩn", "service_type_id": 2},
 	{"service_id": 53321, "short_name": "Tiết kiệm", "service_type_id": 3},
 ]
-MINIMAL_PDF = (
-	b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-	b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 420 595]>>endobj\ntrailer<</Root 1 0 R/Size 4>>\n%%EOF\n"
-)
+MINIMAL_PDF = minimal_pdf("GHN A5 label")
 
 
 class GHNError(Exception):

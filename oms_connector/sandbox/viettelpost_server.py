@@ -37,6 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from .local_server import LocalServer
+from .pdf import minimal_pdf
 
 VN_TZ = timezone(timedelta(hours=7))
 STAND_IN_WORDING = {"duplicate": "ORDER_NUMBER already exists", "cancel_refused": "Order can not be cancelled in its current status"}
@@ -86,30 +87,6 @@ class VTPError(Exception):
 	def __init__(self, message: str, status: int = 200, http: int = 200):
 		super().__init__(message)
 		self.message, self.status, self.http = message, status, http
-
-
-def minimal_pdf(text: str) -> bytes:
-	"""A one-page PDF with `text`, xref offsets computed, so PDF readers open it."""
-	safe = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").encode("latin-1", "replace")
-	stream = b"BT /F1 12 Tf 20 200 Td (" + safe + b") Tj ET"
-	objects = [
-		b"<< /Type /Catalog /Pages 2 0 R >>",
-		b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 298 420] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-		b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-		b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-	]
-	out = bytearray(b"%PDF-1.4\n")
-	offsets = []
-	for number, body in enumerate(objects, start=1):
-		offsets.append(len(out))
-		out += str(number).encode() + b" 0 obj\n" + body + b"\nendobj\n"
-	xref = len(out)
-	out += b"xref\n0 " + str(len(objects) + 1).encode() + b"\n0000000000 65535 f \n"
-	for offset in offsets:
-		out += f"{offset:010d} 00000 n \n".encode()
-	out += b"trailer\n<< /Size " + str(len(objects) + 1).encode() + b" /Root 1 0 R >>\nstartxref\n" + str(xref).encode() + b"\n%%EOF\n"
-	return bytes(out)
 
 
 class FakeViettelPost(LocalServer):

@@ -28,6 +28,7 @@ class TestPermissions(FrappeTestCase):
 
 	def test_actions_refuse_a_user_without_rights(self):
 		order = frappe.get_all("Channel Order", pluck="name", limit=1)[0]
+		note = frappe.db.get_value("Delivery Note", {}, "name")
 		frappe.set_user(OUTSIDER)
 		calls = [
 			lambda: orders.retry_orders([order]),
@@ -36,6 +37,7 @@ class TestPermissions(FrappeTestCase):
 			lambda: orders.reroute_order(order),
 			lambda: orders.record_cod_remittance(order, "Cash - OTC"),
 			lambda: orders.decide_returned_goods(order, "Restock"),
+			*([lambda: orders.quote_carriers(note), lambda: orders.book_carrier(note)] if note else []),
 			lambda: stock.sync_stock_now(CHANNEL),
 			lambda: imports.download_template(),
 			lambda: marketplace.connect(CHANNEL),

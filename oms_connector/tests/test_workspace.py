@@ -23,7 +23,7 @@ CHARTS = ("Orders per Day", "Orders by Channel (30 Days)", "Orders by Status (30
 LINK_CARDS = {
 	"Orders": {"Channel Order", "Channel Order Import"},
 	"Channels": {"Sales Channel", "Channel Listing"},
-	"Fulfilment": {"Fulfilment Rule", "Warehouse", "Delivery Note", "Pick List"},
+	"Fulfilment": {"Fulfilment Rule", "Warehouse", "Delivery Note", "Carrier Account", "Pick List"},
 	"Stock": {"Stock Push Log", "Stock Ledger", "Stock Balance"},
 	"Accounting": {"Sales Invoice", "Payment Entry"},
 	"Money": {"Channel Profitability", "Settlement Reconciliation", "Marketplace Settlement", "Marketplace Payout"},
