@@ -237,8 +237,3 @@ def merge_parts(parts: list[OrderSettlement]) -> OrderSettlement:
 
 def _references(settlement: OrderSettlement) -> frozenset[str]:
 	return frozenset(filter(None, settlement.reference.split("+"))) or frozenset({""})
-
-
-def net_clearing(booked_in: Decimal, charges: Decimal, paid_out: Decimal) -> Decimal:
-	"""What a clearing account still holds: sales booked in, less charges and payouts."""
-	return booked_in - charges - paid_out

@@ -43,6 +43,7 @@ from decimal import Decimal
 
 from ...domain.order import InvalidOrder, to_money
 from ...domain.settlement import Adjustment, Charge, ChargeKind, OrderSettlement, Payout, SettlementError
+from .mapper import BUYER_FEES  # what the buyer may pay beyond goods and shipping; Shopee keeps it
 
 VIETNAM = timezone(timedelta(hours=7))  # Shopee VN dates its wallet in local time
 
@@ -111,16 +112,6 @@ INFORMATIONAL = {
 	"buyer_paid_extended_warranty", "actual_installation_fee", "installation_fee_paid_by_buyer",
 	"exchange_rate",
 }  # fmt: skip
-# What the buyer may pay at checkout beyond goods and shipping; Shopee keeps it, the seller never sees it.
-BUYER_FEES = (
-	"buyer_service_fee",
-	"buyer_transaction_fee",
-	"insurance_premium",
-	"buyer_tax_amount",
-	"buyer_paid_packaging_fee",
-	"bulky_handling_fee",
-	"cross_border_tax",
-)
 
 
 def settlement_from_escrow(
