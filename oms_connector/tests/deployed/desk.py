@@ -25,7 +25,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 CHROMIUM = os.environ.get("OMS_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("OMS_CHROMEDRIVER", "/usr/bin/chromedriver")
 SCREENSHOTS = Path(os.environ.get("OMS_SCREENSHOTS", "/tmp/oms-screenshots"))
-WAIT = 30  # seconds for anything the desk does after a click
+WAIT = 60  # seconds for anything the desk does after a click (a loaded CI machine is slow)
 # this closed machine refuses Chromium's own calls home; without these it retries them at every start
 CHROMIUM_FLAGS = (
 	"--headless=new",
